@@ -1,0 +1,162 @@
+"""Shared behaviour of every action that replies: topic metadata and buttons.
+
+Every reply carries ``{"topic": ..., "sources": [...]}`` in its ``custom``
+payload (the contract in shared/topics.md). :class:`TopicAction` is the one
+place that builds that payload, the source references and the suggestion
+buttons, so no action can forget them.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import config
+from actions.content import Content, ContentError, Topic, get_content
+
+logger = logging.getLogger(__name__)
+
+#: Slot with the id of the last content topic answered (for follow-ups).
+SLOT_LAST_TOPIC = "laatste_topic"
+#: Slot with the id of the topic the bot offered (answered on "ja graag").
+SLOT_OFFERED_TOPIC = "aangeboden_topic"
+
+#: Topics offered when nothing better is known (the article's core questions).
+DEFAULT_SUGGESTIONS = (
+    "samenwerking_mg_d",
+    "magnesium_activeert_vitamine_d",
+    "vitamine_d_supplementen",
+)
+
+
+def load_content_or_exit() -> Content:
+    """Loads the content file once; on errors prints one line and exits.
+
+    The action server must not start with a broken content file, and must not
+    show a stack trace for it either.
+    """
+    try:
+        return get_content()
+    except ContentError as error:
+        logger.error(str(error))
+        raise SystemExit(f"{error}") from None
+
+
+def topic_button(topic: Topic) -> Dict[Text, Text]:
+    """Returns a button that asks for ``topic`` by its Dutch title."""
+    return {"title": topic.title, "payload": f"/{topic.id}"}
+
+
+def ranked_content_topics(
+    tracker: Tracker, content: Content, exclude: Iterable[Text] = ()
+) -> List[Topic]:
+    """Returns content topics from the latest NLU ranking, best first.
+
+    Args:
+        tracker: The conversation.
+        content: The loaded content.
+        exclude: Topic ids to leave out.
+
+    Returns:
+        Topics whose intent confidence is at least the configured minimum.
+    """
+    excluded = set(exclude)
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    topics = []
+    for entry in ranking:
+        name = entry.get("name")
+        topic = content.topic(name) if isinstance(name, str) else None
+        if (
+            topic
+            and topic.id not in excluded
+            and (entry.get("confidence") or 0.0) >= config.SUGGESTION_MIN_CONFIDENCE
+        ):
+            topics.append(topic)
+    return topics
+
+
+class TopicAction(Action, metaclass=abc.ABCMeta):
+    """Base class for actions that reply with topic metadata.
+
+    Subclasses implement ``name()`` and ``run()`` and reply through
+    :meth:`reply`, which attaches the ``custom`` payload. Because ``name`` is
+    abstract here, rasa-sdk does not register this class as an action.
+    """
+
+    content: Content = load_content_or_exit()
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+
+    def reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        topic_id: Text,
+        text: Optional[Text] = None,
+        response: Optional[Text] = None,
+        sources: Sequence[int] = (),
+        buttons: Sequence[Dict[Text, Text]] = (),
+        answer: Optional[Text] = None,
+        handoff: bool = False,
+        **template_vars: Any,
+    ) -> None:
+        """Sends one message with its topic metadata.
+
+        Args:
+            dispatcher: Where the message goes.
+            topic_id: The contract topic id this reply answers.
+            text: The reply text (or use ``response``).
+            response: A domain response name for conversation texts.
+            sources: Source numbers that back the reply.
+            buttons: Suggestion buttons.
+            answer: What kind of answer this is (short, long, sources, ...).
+            handoff: Whether the channel should hand the user to a person.
+            **template_vars: Values for placeholders in ``response``.
+        """
+        payload: Dict[Text, Any] = {"topic": topic_id, "sources": list(sources)}
+        if sources:
+            payload["source_links"] = [
+                self.content.sources[n].as_payload() for n in sources
+            ]
+        if answer:
+            payload["answer"] = answer
+        if handoff:
+            payload["handoff"] = True
+        logger.info("reply topic=%s answer=%s sources=%s", topic_id, answer, list(sources))
+        dispatcher.utter_message(
+            text=text,
+            response=response,
+            buttons=list(buttons),
+            json_message=payload,
+            **template_vars,
+        )
+
+    def related_buttons(self, topic: Topic) -> List[Dict[Text, Text]]:
+        """Returns buttons for the topic's related topics."""
+        related = [self.content.topics[t] for t in topic.related]
+        return [topic_button(t) for t in related[: config.MAX_SUGGESTIONS]]
+
+    def default_buttons(self, exclude: Iterable[Text] = ()) -> List[Dict[Text, Text]]:
+        """Returns buttons for the article's core topics."""
+        excluded = set(exclude)
+        topics = [self.content.topics[t] for t in DEFAULT_SUGGESTIONS if t not in excluded]
+        return [topic_button(t) for t in topics[: config.MAX_SUGGESTIONS]]
+
+    def references(self, topic: Topic) -> Text:
+        """Returns the one-line source references of a topic for a chat reply."""
+        sources = self.content.sources_of(topic)
+        if not sources:
+            return topic.sources_note or ""
+        return "Bronnen: " + "; ".join(s.reference() for s in sources) + "."
+
+    def source_list(self, numbers: Sequence[int]) -> Text:
+        """Returns one line per source: reference and URL."""
+        return "\n".join(
+            f"{self.content.sources[n].reference()}: {self.content.sources[n].url}"
+            for n in numbers
+        )

@@ -1,0 +1,145 @@
+"""Actions for conversation topics whose reply depends on config or context."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import config
+from actions.base import SLOT_OFFERED_TOPIC, TopicAction, ranked_content_topics, topic_button
+
+
+class ActionPersonalAdvice(TopicAction):
+    """Declines personal medical advice and offers the general topic instead.
+
+    The assistant never gives a dose or a personal recommendation. It refers
+    the user to a doctor or therapist and offers what the article says in
+    general about the closest content topic (from the NLU ranking).
+    """
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_persoonlijk_advies"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Sends the refusal plus an offer of the closest general topic."""
+        candidates = ranked_content_topics(tracker, self.content, exclude=["bronnen"])
+        if not candidates:
+            self.reply(
+                dispatcher,
+                "persoonlijk_advies",
+                response="utter_persoonlijk_advies",
+                buttons=self.default_buttons(),
+            )
+            return [SlotSet(SLOT_OFFERED_TOPIC, None)]
+        offered = candidates[0]
+        self.reply(
+            dispatcher,
+            "persoonlijk_advies",
+            response="utter_persoonlijk_advies_aanbod",
+            buttons=[topic_button(t) for t in candidates[: config.MAX_SUGGESTIONS]],
+            titel=offered.title,
+        )
+        return [SlotSet(SLOT_OFFERED_TOPIC, offered.id)]
+
+
+class ActionHelp(TopicAction):
+    """Says what the assistant can answer, with the core topics as buttons."""
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_hulp"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Sends the help text and suggestion buttons."""
+        self.reply(dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons())
+        return []
+
+
+class ActionCustomerService(TopicAction):
+    """Tells how to reach customer service and signals a handoff.
+
+    Contact details come from configuration only (``FAQ_KLANTENSERVICE_*``);
+    nothing is shown that is not configured.
+    """
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_medewerker"
+
+    @staticmethod
+    def contact_lines() -> List[Text]:
+        """Returns the configured contact details, one per line."""
+        lines = []
+        if config.CUSTOMER_SERVICE_PHONE:
+            lines.append(f"Telefoon: {config.CUSTOMER_SERVICE_PHONE}")
+        if config.CUSTOMER_SERVICE_EMAIL:
+            lines.append(f"E-mail: {config.CUSTOMER_SERVICE_EMAIL}")
+        if config.CUSTOMER_SERVICE_URL:
+            lines.append(f"Contactpagina: {config.CUSTOMER_SERVICE_URL}")
+        if config.CUSTOMER_SERVICE_HOURS:
+            lines.append(f"Bereikbaar: {config.CUSTOMER_SERVICE_HOURS}")
+        return lines
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Sends the contact details and marks the reply as a handoff."""
+        lines = self.contact_lines()
+        if lines:
+            self.reply(
+                dispatcher,
+                "medewerker",
+                response="utter_medewerker",
+                contactgegevens="\n".join(lines),
+                handoff=True,
+            )
+        else:
+            self.reply(
+                dispatcher, "medewerker", response="utter_medewerker_zonder_gegevens", handoff=True
+            )
+        return []
+
+
+class ActionKnowledgeBase(TopicAction):
+    """Points to the knowledge base and the magnesium test (configured links)."""
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_kennisbank"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Sends the knowledge-base reply with whichever links are configured."""
+        links = []
+        if config.KNOWLEDGE_BASE_URL:
+            links.append(f"Kennisbank: {config.KNOWLEDGE_BASE_URL}")
+        if config.MAGNESIUM_TEST_URL:
+            links.append(f"Magnesiumtest: {config.MAGNESIUM_TEST_URL}")
+        if links:
+            self.reply(
+                dispatcher, "kennisbank", response="utter_kennisbank", links="\n".join(links)
+            )
+        else:
+            self.reply(dispatcher, "kennisbank", response="utter_kennisbank_zonder_links")
+        return []

@@ -1,0 +1,335 @@
+"""Tests of every custom action, with rasa-sdk Tracker and CollectingDispatcher."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.events import SlotSet, UserUtteranceReverted
+
+from actions import config
+from actions.answers import (
+    ActionAffirm,
+    ActionAnswerTopic,
+    ActionFollowUpNutrient,
+    ActionSources,
+    ActionTellMore,
+)
+from actions.base import DEFAULT_SUGGESTIONS
+from actions.content import CONTENT_TOPIC_IDS, DOSE_PATTERN
+from actions.conversation import (
+    ActionCustomerService,
+    ActionHelp,
+    ActionKnowledgeBase,
+    ActionPersonalAdvice,
+)
+from actions.fallback import ActionFallback
+from tests.helpers import looks_dutch, make_tracker
+
+
+async def run(action, dispatcher, tracker, domain):
+    events = await action.run(dispatcher, tracker, domain)
+    assert isinstance(events, list)
+    assert len(dispatcher.messages) == 1, "every action sends exactly one message"
+    return events, dispatcher.messages[0]
+
+
+def slot(events, name):
+    values = [e["value"] for e in events if e == SlotSet(name, e.get("value"))]
+    return values[-1] if values else "<not set>"
+
+
+@pytest.mark.parametrize("topic_id", [t for t in CONTENT_TOPIC_IDS if t != "bronnen"])
+async def test_answer_topic_gives_short_answer_with_sources(
+    topic_id, dispatcher, domain, content
+):
+    topic = content.topics[topic_id]
+    events, message = await run(
+        ActionAnswerTopic(), dispatcher, make_tracker(topic_id), domain
+    )
+
+    assert message["custom"]["topic"] == topic_id
+    assert message["custom"]["sources"] == list(topic.sources)
+    assert message["custom"]["answer"] == "kort"
+    assert message["text"].startswith(topic.short)
+    assert looks_dutch(message["text"])
+    for number in topic.sources:
+        assert f"[{number}]" in message["text"]
+    if not topic.sources:
+        assert topic.sources_note in message["text"]
+    assert 2 <= len(message["buttons"]) <= 3
+    assert {b["payload"] for b in message["buttons"]} == {f"/{t}" for t in topic.related[:3]}
+    assert all(b["title"] == content.topics[b["payload"][1:]].title for b in message["buttons"])
+    assert slot(events, "laatste_topic") == topic_id
+
+
+async def test_answer_topic_for_a_non_content_intent_falls_back(dispatcher, domain):
+    _, message = await run(ActionAnswerTopic(), dispatcher, make_tracker("groet"), domain)
+
+    assert message["custom"]["topic"] == "fallback"
+    assert message["response"] == "utter_niet_begrepen"
+
+
+@pytest.mark.parametrize("topic_id", ["magnesium_vormen", "disbalans_mg_d", "vitamine_k2"])
+async def test_tell_more_gives_the_long_answer_of_the_last_topic(
+    topic_id, dispatcher, domain, content
+):
+    tracker = make_tracker("meer", slots={"laatste_topic": topic_id})
+    _, message = await run(ActionTellMore(), dispatcher, tracker, domain)
+
+    assert message["custom"] == {
+        **message["custom"],
+        "topic": topic_id,
+        "sources": list(content.topics[topic_id].sources),
+        "answer": "lang",
+    }
+    assert message["text"].startswith(content.topics[topic_id].long)
+
+
+async def test_tell_more_without_a_topic_asks_which_topic(dispatcher, domain):
+    _, message = await run(ActionTellMore(), dispatcher, make_tracker("meer"), domain)
+
+    assert message["custom"]["topic"] == "hulp"
+    assert message["response"] == "utter_meer_zonder_topic"
+    assert [b["payload"] for b in message["buttons"]] == [f"/{t}" for t in DEFAULT_SUGGESTIONS]
+
+
+async def test_sources_after_a_topic_lists_that_topics_sources_with_urls(
+    dispatcher, domain, content
+):
+    topic = content.topics["magnesium_activeert_vitamine_d"]
+    tracker = make_tracker("bronnen", slots={"laatste_topic": topic.id})
+    events, message = await run(ActionSources(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == topic.id
+    assert message["custom"]["sources"] == list(topic.sources)
+    assert [s["url"] for s in message["custom"]["source_links"]] == [
+        content.sources[n].url for n in topic.sources
+    ]
+    for number in topic.sources:
+        assert content.sources[number].url in message["text"]
+    other = set(content.sources) - set(topic.sources)
+    assert not any(content.sources[n].url in message["text"] for n in other - {11, 4})
+    assert message["buttons"][0]["payload"] == '/bronnen{"bereik": "alle"}'
+    assert slot(events, "laatste_topic") == "<not set>"
+
+
+@pytest.mark.parametrize(
+    "slots, entities",
+    [
+        ({}, []),
+        ({"laatste_topic": "bronnen"}, []),
+        (
+            {"laatste_topic": "vitamine_k2"},
+            [{"entity": "bereik", "value": "alle"}],
+        ),
+    ],
+)
+async def test_sources_without_a_topic_lists_all_fifteen(
+    slots, entities, dispatcher, domain, content
+):
+    tracker = make_tracker("bronnen", slots=slots, entities=entities)
+    events, message = await run(ActionSources(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "bronnen"
+    assert message["custom"]["sources"] == list(range(1, 16))
+    for source in content.sources.values():
+        assert source.url in message["text"]
+    assert slot(events, "laatste_topic") == "bronnen"
+
+
+@pytest.mark.parametrize(
+    "last, nutrient, expected",
+    [
+        ("vitamine_d_voeding", "magnesium", "magnesium_voeding"),
+        ("magnesium_voeding", "vitamine_d", "vitamine_d_voeding"),
+        ("vitamine_d_supplementen", "magnesium", "magnesium_vormen"),
+        ("vitamine_d_supplementen", "vitamine_k2", "vitamine_k2"),
+        (None, "magnesium", "magnesium_voeding"),
+        (None, "vitamine_k2", "vitamine_k2"),
+    ],
+)
+async def test_follow_up_switches_to_the_other_nutrient(
+    last, nutrient, expected, dispatcher, domain
+):
+    tracker = make_tracker(
+        "vervolg",
+        slots={"laatste_topic": last} if last else {},
+        entities=[{"entity": "stof", "value": nutrient}],
+    )
+    events, message = await run(ActionFollowUpNutrient(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == expected
+    assert slot(events, "laatste_topic") == expected
+
+
+async def test_follow_up_without_a_nutrient_falls_back(dispatcher, domain):
+    _, message = await run(
+        ActionFollowUpNutrient(), dispatcher, make_tracker("vervolg"), domain
+    )
+
+    assert message["custom"]["topic"] == "fallback"
+
+
+async def test_affirm_answers_the_offered_topic(dispatcher, domain, content):
+    tracker = make_tracker(
+        "bevestigen", slots={"aangeboden_topic": "vitamine_d_supplementen"}
+    )
+    events, message = await run(ActionAffirm(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "vitamine_d_supplementen"
+    assert message["text"].startswith(content.topics["vitamine_d_supplementen"].short)
+    assert slot(events, "aangeboden_topic") is None
+
+
+async def test_affirm_after_an_answer_tells_more(dispatcher, domain):
+    tracker = make_tracker("bevestigen", slots={"laatste_topic": "vitamine_k2"})
+    _, message = await run(ActionAffirm(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "vitamine_k2"
+    assert message["custom"]["answer"] == "lang"
+
+
+async def test_affirm_without_context_offers_help(dispatcher, domain):
+    _, message = await run(ActionAffirm(), dispatcher, make_tracker("bevestigen"), domain)
+
+    assert message["custom"]["topic"] == "hulp"
+    assert message["response"] == "utter_hulp"
+
+
+async def test_personal_advice_declines_and_offers_the_closest_topic(
+    dispatcher, domain, content
+):
+    ranking = [
+        {"name": "persoonlijk_advies", "confidence": 0.8},
+        {"name": "vitamine_d_supplementen", "confidence": 0.1},
+        {"name": "groet", "confidence": 0.05},
+        {"name": "vitamine_k2", "confidence": 0.03},
+    ]
+    tracker = make_tracker(
+        "persoonlijk_advies",
+        ranking=ranking,
+        text="hoeveel IE vitamine d moet ik slikken nu ik zwanger ben?",
+    )
+    events, message = await run(ActionPersonalAdvice(), dispatcher, tracker, domain)
+
+    assert message["custom"] == {"topic": "persoonlijk_advies", "sources": []}
+    assert message["response"] == "utter_persoonlijk_advies_aanbod"
+    assert message["titel"] == content.topics["vitamine_d_supplementen"].title
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/vitamine_d_supplementen",
+        "/vitamine_k2",
+    ]
+    assert slot(events, "aangeboden_topic") == "vitamine_d_supplementen"
+    text = domain["responses"]["utter_persoonlijk_advies_aanbod"][0]["text"]
+    assert "arts" in text and not DOSE_PATTERN.search(text)
+
+
+async def test_personal_advice_without_a_related_topic(dispatcher, domain):
+    tracker = make_tracker(
+        "persoonlijk_advies", ranking=[{"name": "persoonlijk_advies", "confidence": 1}]
+    )
+    events, message = await run(ActionPersonalAdvice(), dispatcher, tracker, domain)
+
+    assert message["response"] == "utter_persoonlijk_advies"
+    assert message["custom"]["topic"] == "persoonlijk_advies"
+    assert slot(events, "aangeboden_topic") is None
+
+
+async def test_fallback_offers_the_likeliest_topics_by_dutch_title(
+    dispatcher, domain, content
+):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "vitamine_d_zonlicht", "confidence": 0.4},
+        {"name": "buiten_domein", "confidence": 0.2},
+        {"name": "vitamine_d_tekort_risicogroepen", "confidence": 0.3},
+        {"name": "functie_vitamine_d", "confidence": 0.1},
+        {"name": "vitamine_k2", "confidence": 0.05},
+    ]
+    tracker = make_tracker("nlu_fallback", ranking=ranking, text="zon winter?")
+    events, message = await run(ActionFallback(), dispatcher, tracker, domain)
+
+    assert message["custom"] == {"topic": "fallback", "sources": []}
+    assert message["response"] == "utter_niet_zeker"
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/vitamine_d_zonlicht",
+        "/vitamine_d_tekort_risicogroepen",
+        "/functie_vitamine_d",
+    ]
+    assert message["buttons"][0]["title"] == content.topics["vitamine_d_zonlicht"].title
+    assert slot(events, "aangeboden_topic") == "vitamine_d_zonlicht"
+    assert UserUtteranceReverted() not in events
+    text = domain["responses"]["utter_niet_zeker"][0]["text"]
+    assert looks_dutch(text) and "Did you mean" not in text
+
+
+async def test_core_fallback_reverts_the_turn(dispatcher, domain):
+    tracker = make_tracker("groet", ranking=[{"name": "groet", "confidence": 0.2}])
+    events, message = await run(ActionFallback(), dispatcher, tracker, domain)
+
+    assert message["response"] == "utter_niet_begrepen"
+    assert events[0] == UserUtteranceReverted()
+
+
+async def test_help_lists_core_topics(dispatcher, domain):
+    _, message = await run(ActionHelp(), dispatcher, make_tracker("hulp"), domain)
+
+    assert message["custom"]["topic"] == "hulp"
+    assert len(message["buttons"]) == 3
+
+
+async def test_customer_service_uses_only_configured_details(
+    dispatcher, domain, monkeypatch
+):
+    monkeypatch.setattr(config, "CUSTOMER_SERVICE_EMAIL", "service@example.nl")
+    monkeypatch.setattr(config, "CUSTOMER_SERVICE_PHONE", None)
+    monkeypatch.setattr(config, "CUSTOMER_SERVICE_URL", None)
+    monkeypatch.setattr(config, "CUSTOMER_SERVICE_HOURS", None)
+    _, message = await run(
+        ActionCustomerService(), dispatcher, make_tracker("medewerker"), domain
+    )
+
+    assert message["custom"] == {"topic": "medewerker", "sources": [], "handoff": True}
+    assert message["response"] == "utter_medewerker"
+    assert message["contactgegevens"] == "E-mail: service@example.nl"
+
+
+async def test_customer_service_without_configuration_invents_nothing(
+    dispatcher, domain, monkeypatch
+):
+    for name in ("EMAIL", "PHONE", "URL", "HOURS"):
+        monkeypatch.setattr(config, f"CUSTOMER_SERVICE_{name}", None)
+    _, message = await run(
+        ActionCustomerService(), dispatcher, make_tracker("medewerker"), domain
+    )
+
+    assert message["response"] == "utter_medewerker_zonder_gegevens"
+    text = domain["responses"]["utter_medewerker_zonder_gegevens"][0]["text"]
+    assert "@" not in text and not any(ch.isdigit() for ch in text)
+
+
+@pytest.mark.parametrize(
+    "kb_url, response", [("https://example.nl/kennisbank", "utter_kennisbank"), (None, "utter_kennisbank_zonder_links")]
+)
+async def test_knowledge_base(kb_url, response, dispatcher, domain, monkeypatch):
+    monkeypatch.setattr(config, "KNOWLEDGE_BASE_URL", kb_url)
+    monkeypatch.setattr(config, "MAGNESIUM_TEST_URL", None)
+    _, message = await run(
+        ActionKnowledgeBase(), dispatcher, make_tracker("kennisbank"), domain
+    )
+
+    assert message["custom"]["topic"] == "kennisbank"
+    assert message["response"] == response
+    if kb_url:
+        assert message["links"] == f"Kennisbank: {kb_url}"
+
+
+def test_every_response_an_action_names_exists_in_the_domain(domain):
+    import re
+
+    from tests.helpers import ROOT
+
+    named = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        named |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert named, "actions name responses"
+    assert named <= set(domain["responses"])
