@@ -1,0 +1,113 @@
+"""Unit tests of the shared channel guard: input checks and the reply guarantee."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+
+from actions import config
+from channels.guard import (
+    APOLOGY_TEXT,
+    WholeMessageCollector,
+    check_text,
+    handle_guarded,
+)
+from tests.helpers import looks_dutch
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [(None, "leeg_bericht"), ("", "leeg_bericht"), (" \n\t", "leeg_bericht")],
+)
+def test_empty_text_gets_a_dutch_reply(text, reason):
+    reply = check_text("u1", text)
+    assert reply["custom"] == {"topic": "fallback", "sources": [], "reason": reason}
+    assert looks_dutch(reply["text"])
+
+
+def test_too_long_text_gets_a_dutch_reply_with_the_limit():
+    reply = check_text("u1", "a" * (config.MAX_MESSAGE_CHARS + 1))
+    assert reply["custom"]["reason"] == "bericht_te_lang"
+    assert str(config.MAX_MESSAGE_CHARS) in reply["text"]
+
+
+@pytest.mark.parametrize(
+    "text", ["hoi", "🙂", "<b>vet</b>", "a" * config.MAX_MESSAGE_CHARS]
+)
+def test_acceptable_text_passes(text):
+    assert check_text("u1", text) is None
+
+
+async def test_collector_keeps_text_buttons_and_custom_in_one_message():
+    collector = WholeMessageCollector()
+    await collector.send_response(
+        "u1",
+        {
+            "text": "Eerste alinea.\n\nTweede alinea.",
+            "buttons": [{"title": "K2", "payload": "/vitamine_k2"}],
+            "custom": {"topic": "vitamine_k2", "sources": []},
+            "utter_action": "action_answer_topic",
+        },
+    )
+    assert collector.messages == [
+        {
+            "recipient_id": "u1",
+            "text": "Eerste alinea.\n\nTweede alinea.",
+            "buttons": [{"title": "K2", "payload": "/vitamine_k2"}],
+            "custom": {"topic": "vitamine_k2", "sources": []},
+        }
+    ]
+
+
+def _message(collector):
+    return UserMessage("hoi", collector, "u1")
+
+
+async def test_guard_passes_the_bots_messages_through():
+    collector = WholeMessageCollector()
+
+    async def bot(message):
+        await message.output_channel.send_response(
+            "u1", {"text": "Hoi!", "custom": {"topic": "groet", "sources": []}}
+        )
+
+    messages = await handle_guarded(bot, _message(collector), collector)
+    assert [m["custom"]["topic"] for m in messages] == ["groet"]
+
+
+async def _silent(message):
+    return None
+
+
+async def _crashing(message):
+    raise RuntimeError("boom")
+
+
+async def _slow(message):
+    await asyncio.sleep(5)
+
+
+@pytest.mark.parametrize(
+    "bot, reason",
+    [
+        (_silent, "storing:geen_antwoord"),
+        (_crashing, "storing:fout"),
+        (_slow, "storing:time-out"),
+    ],
+)
+async def test_guard_apologises_in_dutch_when_the_bot_fails(bot, reason, monkeypatch):
+    monkeypatch.setattr(config, "REPLY_TIMEOUT_SECONDS", 0.2)
+    collector = WholeMessageCollector()
+
+    messages = await handle_guarded(bot, _message(collector), collector)
+
+    assert messages == [
+        {
+            "recipient_id": "u1",
+            "text": APOLOGY_TEXT,
+            "custom": {"topic": "fallback", "sources": [], "reason": reason},
+        }
+    ]
+    assert looks_dutch(APOLOGY_TEXT)
