@@ -1,0 +1,82 @@
+# Magnesium & vitamine D FAQ assistant. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+MODEL := models/faq.tar.gz
+RASA_URL ?= http://127.0.0.1:5005
+LOOKUP_PORT ?= 8765
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+# Quiet, offline Rasa: no telemetry, fewer TensorFlow and SQLAlchemy notices.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install train run shell actions test test-unit test-stories test-e2e \
+        validate eval bench lint format lock clean answer-book lookup
+
+help: ## show the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+install: ## create .venv (Python 3.10) and install the pinned dependencies
+	@scripts/install.sh
+
+$(MODEL): $(TRAIN_INPUTS) | install
+	@$(PY) scripts/spacy_pipeline.py explain
+	RASA_SPACY_MODEL=$$($(PY) scripts/spacy_pipeline.py which) \
+	  $(RASA) train --fixed-model-name faq --out models --quiet
+	@touch $@
+
+train: install $(MODEL) ## train the model (only when data, domain or config changed)
+
+run: train ## start action server + Rasa server (REST, socket.io) on 127.0.0.1
+	@scripts/run.sh
+
+actions: install ## start only the action server
+	$(RASA) run actions --actions actions
+
+shell: train ## chat in the terminal (starts the action server in the background)
+	@scripts/run.sh shell
+
+validate: install ## check the content file and the Rasa training data
+	$(PY) -m actions.content
+	RASA_SPACY_MODEL=$$($(PY) scripts/spacy_pipeline.py which) \
+	  $(RASA) data validate
+
+test-unit: install ## pytest: content loader, actions, channels (no servers)
+	$(BIN)/pytest -m "not e2e"
+
+test-stories: train ## conversation tests in tests/test_stories.yml
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out reports/stories --no-plot
+
+test-e2e: train ## real action server + Rasa server over REST
+	$(BIN)/pytest -m e2e
+
+test: validate test-unit test-stories test-e2e ## everything CI runs
+
+answer-book: install ## answer book for customer service (CSV + HTML) in reports/answer-book
+	$(PY) scripts/answer_book.py
+
+lookup: install ## top 3 topics: make lookup Q="vraag"; without Q an HTTP lookup on :8765 (needs make run)
+	@if [ -n "$$Q" ]; then $(PY) scripts/lookup.py --url $(RASA_URL) -- "$$Q"; \
+	else $(PY) scripts/lookup.py --serve --port $(LOOKUP_PORT) --rasa-url $(RASA_URL); fi
+
+lint: install ## ruff check + ruff format --check (black style, 88 columns)
+	$(BIN)/ruff check actions channels scripts tests
+	$(BIN)/ruff format --check actions channels scripts tests
+
+format: install ## apply ruff format and fixes
+	$(BIN)/ruff format actions channels scripts tests
+	$(BIN)/ruff check --fix actions channels scripts tests
+
+lock: ## re-pin every transitive dependency into constraints.txt
+	$(BIN)/pip freeze --exclude-editable > constraints.txt
+
+clean: ## remove trained models, reports and the local tracker database
+	rm -rf models/*.tar.gz reports/* results tracker.db

@@ -1,0 +1,1 @@
+"""Project scripts: install helpers, the test stack, exports and benchmarks."""

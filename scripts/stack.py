@@ -1,0 +1,230 @@
+"""Starts and stops the real stack (action server + Rasa server) on free ports.
+
+Used by the end-to-end tests, ``make eval`` and ``make bench``. Every process
+listens on 127.0.0.1 only, writes its log into the given work folder, and is
+stopped by :meth:`Stack.stop` (also on interpreter exit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+MODEL = ROOT / "models" / "faq.tar.gz"
+
+CREDENTIALS = """\
+channels.rest.FaqRestInput:
+"""
+
+ENDPOINTS = """\
+action_endpoint:
+  url: "http://127.0.0.1:{action_port}/webhook"
+tracker_store:
+  type: SQL
+  dialect: "sqlite"
+  db: "{db}"
+"""
+
+
+def free_port() -> int:
+    """Returns a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(url: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+    """Polls ``url`` until it answers 200, the process dies, or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited; log tail:\n{tail(log)}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} not up after {timeout:.0f}s; log tail:\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """Returns the last lines of a log file."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class Stack:
+    """The action server and the Rasa server of this project, on free ports."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        model: Path = MODEL,
+        env: Optional[Dict[str, str]] = None,
+        rasa_args: Optional[List[str]] = None,
+    ) -> None:
+        """Prepares config files in ``workdir``; starts nothing yet.
+
+        Args:
+            workdir: Folder for logs, the SQLite tracker store and config files.
+            model: The trained model archive.
+            env: Extra environment variables for both servers.
+            rasa_args: Extra arguments for ``rasa run``.
+        """
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.model = model
+        self.action_port = free_port()
+        self.rasa_port = free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.action_url = f"http://127.0.0.1:{self.action_port}"
+        self.db = self.workdir / "tracker.db"
+        self.env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "SANIC_HOST": "127.0.0.1",
+            **(env or {}),
+        }
+        self.rasa_args = list(rasa_args or [])
+        (self.workdir / "credentials.yml").write_text(CREDENTIALS)
+        (self.workdir / "endpoints.yml").write_text(
+            ENDPOINTS.format(action_port=self.action_port, db=self.db)
+        )
+        self.actions: Optional[subprocess.Popen] = None
+        self.rasa: Optional[subprocess.Popen] = None
+        self.startup_seconds: Dict[str, float] = {}
+        atexit.register(self.stop)
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")  # - owned by Popen
+        return subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_actions(self, timeout: float = 90) -> None:
+        """Starts the rasa-sdk action server and waits for /health."""
+        started = time.monotonic()
+        self.actions = self._spawn(
+            "actions",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+        )
+        wait_until(
+            f"{self.action_url}/health",
+            self.actions,
+            timeout,
+            self.workdir / "actions.log",
+        )
+        self.startup_seconds["actions"] = time.monotonic() - started
+
+    def start_rasa(self, timeout: float = 180) -> None:
+        """Starts the Rasa server with the REST channel and waits until it serves."""
+        started = time.monotonic()
+        self.rasa = self._spawn(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--enable-api",
+                "--credentials",
+                str(self.workdir / "credentials.yml"),
+                "--endpoints",
+                str(self.workdir / "endpoints.yml"),
+                *self.rasa_args,
+            ],
+        )
+        wait_until(
+            f"{self.url}/webhooks/rest/", self.rasa, timeout, self.workdir / "rasa.log"
+        )
+        self.startup_seconds["rasa"] = time.monotonic() - started
+
+    @staticmethod
+    def _terminate(process: Optional[subprocess.Popen]) -> None:
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=10)
+
+    def stop_actions(self) -> None:
+        """Stops the action server."""
+        self._terminate(self.actions)
+        self.actions = None
+
+    def stop_rasa(self) -> None:
+        """Stops the Rasa server."""
+        self._terminate(self.rasa)
+        self.rasa = None
+
+    def stop(self) -> None:
+        """Stops everything this stack started."""
+        self.stop_rasa()
+        self.stop_actions()
+
+    def pids(self) -> Dict[str, int]:
+        """Returns the process ids of the running servers."""
+        return {
+            name: p.pid
+            for name, p in (("actions", self.actions), ("rasa", self.rasa))
+            if p is not None and p.poll() is None
+        }
+
+    def send(
+        self, sender: str, text: str, timeout: float = 60, **kwargs: Any
+    ) -> List[Dict[str, Any]]:
+        """Sends one user message over REST and returns the bot's messages."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=timeout,
+            **kwargs,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """Returns Rasa's NLU parse of a text (``/model/parse``)."""
+        response = requests.post(
+            f"{self.url}/model/parse", json={"text": text}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
