@@ -49,3 +49,35 @@ REPLY_TIMEOUT_SECONDS = float(_env("FAQ_REPLY_TIMEOUT", "10") or 10)
 
 #: Longest user message the channels accept, in characters.
 MAX_MESSAGE_CHARS = int(_env("FAQ_MAX_MESSAGE_CHARS", "1000") or 1000)
+
+# --- WhatsApp (channels/whatsapp.py) -----------------------------------------
+# Twilio credentials may also come from credentials.yml (account_sid, auth_token,
+# twilio_number, webhook_url); these environment variables take precedence.
+
+#: Twilio account SID (``AC…``), used to send replies through Twilio's REST API.
+TWILIO_ACCOUNT_SID = _env("TWILIO_ACCOUNT_SID")
+
+#: Twilio auth token: verifies ``X-Twilio-Signature`` and authenticates sending.
+#: Without it the WhatsApp webhook rejects every request (HTTP 403).
+TWILIO_AUTH_TOKEN = _env("TWILIO_AUTH_TOKEN")
+
+#: The bot's WhatsApp sender, e.g. ``whatsapp:+31612345678``.
+TWILIO_WHATSAPP_NUMBER = _env("TWILIO_WHATSAPP_NUMBER")
+
+#: Public URL of the webhook exactly as configured in Twilio (needed behind a
+#: proxy, where the URL Rasa sees differs). Unset: the URL of the request.
+WHATSAPP_WEBHOOK_URL = _env("FAQ_WHATSAPP_WEBHOOK_URL")
+
+#: Base URL of Twilio's REST API (tests point it at a local fake server).
+TWILIO_API_BASE_URL = _env("TWILIO_API_BASE_URL", "https://api.twilio.com")
+
+#: Seconds to wait for Twilio's REST API when sending one message.
+TWILIO_TIMEOUT_SECONDS = float(_env("FAQ_TWILIO_TIMEOUT", "10") or 10)
+
+#: Longest WhatsApp message body in characters (Twilio's limit is 1600).
+WHATSAPP_MAX_CHARS = min(int(_env("FAQ_WHATSAPP_MAX_CHARS", "1600") or 1600), 1600)
+
+#: How many senders' last offered options (numbered buttons) are remembered.
+WHATSAPP_REMEMBERED_SENDERS = int(
+    _env("FAQ_WHATSAPP_REMEMBERED_SENDERS", "10000") or 10000
+)
