@@ -99,7 +99,10 @@ class ActionTellMore(AnswerTopicAction):
         topic = self.last_topic(tracker)
         if topic is None:
             self.reply(
-                dispatcher, "hulp", response="utter_meer_zonder_topic", buttons=self.default_buttons()
+                dispatcher,
+                "hulp",
+                response="utter_meer_zonder_topic",
+                buttons=self.default_buttons(),
             )
             return []
         parts = [topic.long]
@@ -135,7 +138,9 @@ class ActionSources(AnswerTopicAction):
         topic = self.last_topic(tracker)
         if topic is not None and topic.id != "bronnen" and not wants_all:
             if topic.sources:
-                text = f"Bronnen bij '{topic.title}':\n{self.source_list(topic.sources)}"
+                text = (
+                    f"Bronnen bij '{topic.title}':\n{self.source_list(topic.sources)}"
+                )
             else:
                 text = topic.sources_note or ""
             self.reply(
@@ -162,7 +167,10 @@ class ActionSources(AnswerTopicAction):
             buttons=self.related_buttons(overview),
             answer="bronnen",
         )
-        return [SlotSet(SLOT_LAST_TOPIC, overview.id), SlotSet(SLOT_OFFERED_TOPIC, None)]
+        return [
+            SlotSet(SLOT_LAST_TOPIC, overview.id),
+            SlotSet(SLOT_OFFERED_TOPIC, None),
+        ]
 
 
 class ActionFollowUpNutrient(AnswerTopicAction):
@@ -182,7 +190,10 @@ class ActionFollowUpNutrient(AnswerTopicAction):
         nutrient = next(tracker.get_latest_entity_values("stof"), None)
         if nutrient not in DEFAULT_TOPIC_FOR_NUTRIENT:
             self.reply(
-                dispatcher, "fallback", response="utter_niet_begrepen", buttons=self.default_buttons()
+                dispatcher,
+                "fallback",
+                response="utter_niet_begrepen",
+                buttons=self.default_buttons(),
             )
             return []
         last = self.last_topic(tracker)
@@ -212,5 +223,7 @@ class ActionAffirm(AnswerTopicAction):
             return self.answer(dispatcher, topic)
         if self.last_topic(tracker) is not None:
             return await ActionTellMore().run(dispatcher, tracker, domain)
-        self.reply(dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons())
+        self.reply(
+            dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons()
+        )
         return []

@@ -127,7 +127,9 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             payload["answer"] = answer
         if handoff:
             payload["handoff"] = True
-        logger.info("reply topic=%s answer=%s sources=%s", topic_id, answer, list(sources))
+        logger.info(
+            "reply topic=%s answer=%s sources=%s", topic_id, answer, list(sources)
+        )
         dispatcher.utter_message(
             text=text,
             response=response,
@@ -144,7 +146,9 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
     def default_buttons(self, exclude: Iterable[Text] = ()) -> List[Dict[Text, Text]]:
         """Returns buttons for the article's core topics."""
         excluded = set(exclude)
-        topics = [self.content.topics[t] for t in DEFAULT_SUGGESTIONS if t not in excluded]
+        topics = [
+            self.content.topics[t] for t in DEFAULT_SUGGESTIONS if t not in excluded
+        ]
         return [topic_button(t) for t in topics[: config.MAX_SUGGESTIONS]]
 
     def references(self, topic: Topic) -> Text:

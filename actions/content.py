@@ -169,7 +169,10 @@ def _require(
         raise ContentError(path, "moet een geheel getal zijn", topic, name)
     if not isinstance(value, kind):
         raise ContentError(
-            path, f"moet van type {kind.__name__} zijn, is {type(value).__name__}", topic, name
+            path,
+            f"moet van type {kind.__name__} zijn, is {type(value).__name__}",
+            topic,
+            name,
         )
     if isinstance(value, str) and not value.strip():
         raise ContentError(path, "is leeg", topic, name)
@@ -191,9 +194,13 @@ def _text_list(
 def _check_answer_text(text: Text, path: Path, topic: Text, name: Text) -> Text:
     """Rejects answer text with doses or markup; returns it stripped."""
     if DOSE_PATTERN.search(text):
-        raise ContentError(path, "bevat een dosering; het artikel noemt er geen", topic, name)
+        raise ContentError(
+            path, "bevat een dosering; het artikel noemt er geen", topic, name
+        )
     if MARKUP_PATTERN.search(text):
-        raise ContentError(path, "bevat een URL, link of HTML; gebruik platte tekst", topic, name)
+        raise ContentError(
+            path, "bevat een URL, link of HTML; gebruik platte tekst", topic, name
+        )
     return text.strip()
 
 
@@ -204,7 +211,12 @@ def _parse_source(raw: Any, index: int, path: Path) -> Source:
         raise ContentError(path, "moet een mapping zijn", where)
     number = _require(raw, "number", int, path, where)
     if not 1 <= number <= NUMBER_OF_SOURCES:
-        raise ContentError(path, f"bronnummer {number} ligt niet in 1..{NUMBER_OF_SOURCES}", where, "number")
+        raise ContentError(
+            path,
+            f"bronnummer {number} ligt niet in 1..{NUMBER_OF_SOURCES}",
+            where,
+            "number",
+        )
     url = _require(raw, "url", str, path, where).strip()
     if not url.startswith(("http://", "https://")):
         raise ContentError(path, "is geen URL", where, "url")
@@ -231,21 +243,35 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
         )
     title = _require(raw, "title", str, path, topic_id).strip()
     if len(title) > MAX_TITLE_CHARS:
-        raise ContentError(path, f"langer dan {MAX_TITLE_CHARS} tekens", topic_id, "title")
-    short = _check_answer_text(_require(raw, "short", str, path, topic_id), path, topic_id, "short")
+        raise ContentError(
+            path, f"langer dan {MAX_TITLE_CHARS} tekens", topic_id, "title"
+        )
+    short = _check_answer_text(
+        _require(raw, "short", str, path, topic_id), path, topic_id, "short"
+    )
     if len(short.split()) > MAX_SHORT_WORDS:
         raise ContentError(
-            path, f"{len(short.split())} woorden; maximaal {MAX_SHORT_WORDS}", topic_id, "short"
+            path,
+            f"{len(short.split())} woorden; maximaal {MAX_SHORT_WORDS}",
+            topic_id,
+            "short",
         )
-    long = _check_answer_text(_require(raw, "long", str, path, topic_id), path, topic_id, "long")
+    long = _check_answer_text(
+        _require(raw, "long", str, path, topic_id), path, topic_id, "long"
+    )
 
     numbers = _require(raw, "sources", list, path, topic_id)
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
-        raise ContentError(path, "moet een lijst met bronnummers zijn", topic_id, "sources")
+        raise ContentError(
+            path, "moet een lijst met bronnummers zijn", topic_id, "sources"
+        )
     for number in numbers:
         if not 1 <= number <= NUMBER_OF_SOURCES:
             raise ContentError(
-                path, f"bronnummer {number} ligt niet in 1..{NUMBER_OF_SOURCES}", topic_id, "sources"
+                path,
+                f"bronnummer {number} ligt niet in 1..{NUMBER_OF_SOURCES}",
+                topic_id,
+                "sources",
             )
     if len(set(numbers)) != len(numbers):
         raise ContentError(path, "bevat dubbele bronnummers", topic_id, "sources")
@@ -254,7 +280,10 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
         raise ContentError(path, "moet tekst of null zijn", topic_id, "sources_note")
     if not numbers and not note:
         raise ContentError(
-            path, "geen bronnen: geef bronnummers of een sources_note", topic_id, "sources"
+            path,
+            "geen bronnen: geef bronnummers of een sources_note",
+            topic_id,
+            "sources",
         )
 
     counterparts = raw.get("counterparts") or {}
@@ -263,7 +292,10 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
     for nutrient in counterparts:
         if nutrient not in NUTRIENTS:
             raise ContentError(
-                path, f"onbekende stof '{nutrient}' (kies uit {', '.join(NUTRIENTS)})", topic_id, "counterparts"
+                path,
+                f"onbekende stof '{nutrient}' (kies uit {', '.join(NUTRIENTS)})",
+                topic_id,
+                "counterparts",
             )
     return Topic(
         id=topic_id,
@@ -304,7 +336,9 @@ def parse_content(data: Any, path: Path) -> Content:
         sources[source.number] = source
     missing_sources = sorted(set(range(1, NUMBER_OF_SOURCES + 1)) - set(sources))
     if missing_sources:
-        raise ContentError(path, f"bron(nen) {missing_sources} ontbreken", None, "sources")
+        raise ContentError(
+            path, f"bron(nen) {missing_sources} ontbreken", None, "sources"
+        )
 
     topics: Dict[Text, Topic] = {}
     for index, raw in enumerate(_require(data, "topics", list, path, None)):
@@ -314,13 +348,23 @@ def parse_content(data: Any, path: Path) -> Content:
         topics[topic.id] = topic
     missing_topics = [t for t in CONTENT_TOPIC_IDS if t not in topics]
     if missing_topics:
-        raise ContentError(path, f"topic(s) ontbreken: {', '.join(missing_topics)}", None, "topics")
+        raise ContentError(
+            path, f"topic(s) ontbreken: {', '.join(missing_topics)}", None, "topics"
+        )
 
     for topic in topics.values():
-        for name, targets in (("related", topic.related), ("counterparts", tuple(topic.counterparts.values()))):
+        for name, targets in (
+            ("related", topic.related),
+            ("counterparts", tuple(topic.counterparts.values())),
+        ):
             for target in targets:
                 if target not in topics:
-                    raise ContentError(path, f"verwijst naar onbekende topic '{target}'", topic.id, name)
+                    raise ContentError(
+                        path,
+                        f"verwijst naar onbekende topic '{target}'",
+                        topic.id,
+                        name,
+                    )
                 if target == topic.id:
                     raise ContentError(path, "verwijst naar zichzelf", topic.id, name)
 
@@ -329,7 +373,12 @@ def parse_content(data: Any, path: Path) -> Content:
         for question in topic.questions:
             other = seen_questions.setdefault(question.lower(), topic.id)
             if other != topic.id:
-                raise ContentError(path, f"vraag '{question}' staat ook bij '{other}'", topic.id, "questions")
+                raise ContentError(
+                    path,
+                    f"vraag '{question}' staat ook bij '{other}'",
+                    topic.id,
+                    "questions",
+                )
 
     return Content(
         path=path,
@@ -356,7 +405,9 @@ def load_content(path: Optional[Path] = None) -> Content:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ContentError(path, f"kan het bestand niet lezen ({error.strerror})") from None
+        raise ContentError(
+            path, f"kan het bestand niet lezen ({error.strerror})"
+        ) from None
     except UnicodeDecodeError:
         raise ContentError(path, "het bestand is geen UTF-8") from None
     try:

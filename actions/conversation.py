@@ -9,7 +9,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
-from actions.base import SLOT_OFFERED_TOPIC, TopicAction, ranked_content_topics, topic_button
+from actions.base import (
+    SLOT_OFFERED_TOPIC,
+    TopicAction,
+    ranked_content_topics,
+    topic_button,
+)
 
 
 class ActionPersonalAdvice(TopicAction):
@@ -65,7 +70,9 @@ class ActionHelp(TopicAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Sends the help text and suggestion buttons."""
-        self.reply(dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons())
+        self.reply(
+            dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons()
+        )
         return []
 
 
@@ -112,7 +119,10 @@ class ActionCustomerService(TopicAction):
             )
         else:
             self.reply(
-                dispatcher, "medewerker", response="utter_medewerker_zonder_gegevens", handoff=True
+                dispatcher,
+                "medewerker",
+                response="utter_medewerker_zonder_gegevens",
+                handoff=True,
             )
         return []
 
@@ -138,8 +148,13 @@ class ActionKnowledgeBase(TopicAction):
             links.append(f"Magnesiumtest: {config.MAGNESIUM_TEST_URL}")
         if links:
             self.reply(
-                dispatcher, "kennisbank", response="utter_kennisbank", links="\n".join(links)
+                dispatcher,
+                "kennisbank",
+                response="utter_kennisbank",
+                links="\n".join(links),
             )
         else:
-            self.reply(dispatcher, "kennisbank", response="utter_kennisbank_zonder_links")
+            self.reply(
+                dispatcher, "kennisbank", response="utter_kennisbank_zonder_links"
+            )
         return []

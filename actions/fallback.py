@@ -9,7 +9,12 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
-from actions.base import SLOT_OFFERED_TOPIC, TopicAction, ranked_content_topics, topic_button
+from actions.base import (
+    SLOT_OFFERED_TOPIC,
+    TopicAction,
+    ranked_content_topics,
+    topic_button,
+)
 
 
 class ActionFallback(TopicAction):
@@ -32,7 +37,9 @@ class ActionFallback(TopicAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Sends the "not sure" reply with suggestion buttons."""
-        candidates = ranked_content_topics(tracker, self.content)[: config.MAX_SUGGESTIONS]
+        candidates = ranked_content_topics(tracker, self.content)[
+            : config.MAX_SUGGESTIONS
+        ]
         if candidates:
             buttons = [topic_button(t) for t in candidates]
             response = "utter_niet_zeker"

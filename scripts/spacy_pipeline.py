@@ -6,7 +6,7 @@ our own, under its own name, from spaCy's Dutch language data and the lookup
 lemmatizer tables in ``spacy-lookups-data``.
 
 Usage:
-    python scripts/spacy_pipeline.py ensure   # build the fallback if needed, print 1 line
+    python scripts/spacy_pipeline.py ensure   # build the fallback if needed; 1 line
     python scripts/spacy_pipeline.py which    # print the model name or path for Rasa
     python scripts/spacy_pipeline.py explain  # print 1 line saying which one is used
 """
@@ -50,7 +50,9 @@ def build_own_pipeline(path: Path = OWN_PATH) -> Path:
     )
     lemma = nlp("tekorten")[0].lemma_
     if lemma != "tekort":
-        raise SystemExit(f"spaCy-pipeline: lookup-lemmatizer werkt niet ('tekorten' -> '{lemma}')")
+        raise SystemExit(
+            f"spaCy-pipeline: lookup-lemmatizer werkt niet ('tekorten' -> '{lemma}')"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(path)
     return path

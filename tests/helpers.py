@@ -13,10 +13,40 @@ SHARED = ROOT.parent / "shared"
 
 #: Very common Dutch function words; English text hits few of them.
 DUTCH_WORDS = {
-    "de", "het", "een", "en", "je", "van", "is", "in", "dat", "op", "niet", "met",
-    "voor", "of", "ook", "kan", "bij", "je", "jouw", "wat", "over", "zijn", "dan",
+    "de",
+    "het",
+    "een",
+    "en",
+    "je",
+    "van",
+    "is",
+    "in",
+    "dat",
+    "op",
+    "niet",
+    "met",
+    "voor",
+    "of",
+    "ook",
+    "kan",
+    "bij",
+    "jouw",
+    "wat",
+    "over",
+    "zijn",
+    "dan",
 }
-ENGLISH_WORDS = {"the", "and", "you", "did", "mean", "sorry,", "please", "error", "your"}
+ENGLISH_WORDS = {
+    "the",
+    "and",
+    "you",
+    "did",
+    "mean",
+    "sorry,",
+    "please",
+    "error",
+    "your",
+}
 
 
 def looks_dutch(text: str) -> bool:

@@ -56,19 +56,27 @@ async def test_answer_topic_gives_short_answer_with_sources(
     if not topic.sources:
         assert topic.sources_note in message["text"]
     assert 2 <= len(message["buttons"]) <= 3
-    assert {b["payload"] for b in message["buttons"]} == {f"/{t}" for t in topic.related[:3]}
-    assert all(b["title"] == content.topics[b["payload"][1:]].title for b in message["buttons"])
+    assert {b["payload"] for b in message["buttons"]} == {
+        f"/{t}" for t in topic.related[:3]
+    }
+    assert all(
+        b["title"] == content.topics[b["payload"][1:]].title for b in message["buttons"]
+    )
     assert slot(events, "laatste_topic") == topic_id
 
 
 async def test_answer_topic_for_a_non_content_intent_falls_back(dispatcher, domain):
-    _, message = await run(ActionAnswerTopic(), dispatcher, make_tracker("groet"), domain)
+    _, message = await run(
+        ActionAnswerTopic(), dispatcher, make_tracker("groet"), domain
+    )
 
     assert message["custom"]["topic"] == "fallback"
     assert message["response"] == "utter_niet_begrepen"
 
 
-@pytest.mark.parametrize("topic_id", ["magnesium_vormen", "disbalans_mg_d", "vitamine_k2"])
+@pytest.mark.parametrize(
+    "topic_id", ["magnesium_vormen", "disbalans_mg_d", "vitamine_k2"]
+)
 async def test_tell_more_gives_the_long_answer_of_the_last_topic(
     topic_id, dispatcher, domain, content
 ):
@@ -89,7 +97,9 @@ async def test_tell_more_without_a_topic_asks_which_topic(dispatcher, domain):
 
     assert message["custom"]["topic"] == "hulp"
     assert message["response"] == "utter_meer_zonder_topic"
-    assert [b["payload"] for b in message["buttons"]] == [f"/{t}" for t in DEFAULT_SUGGESTIONS]
+    assert [b["payload"] for b in message["buttons"]] == [
+        f"/{t}" for t in DEFAULT_SUGGESTIONS
+    ]
 
 
 async def test_sources_after_a_topic_lists_that_topics_sources_with_urls(
@@ -189,7 +199,9 @@ async def test_affirm_after_an_answer_tells_more(dispatcher, domain):
 
 
 async def test_affirm_without_context_offers_help(dispatcher, domain):
-    _, message = await run(ActionAffirm(), dispatcher, make_tracker("bevestigen"), domain)
+    _, message = await run(
+        ActionAffirm(), dispatcher, make_tracker("bevestigen"), domain
+    )
 
     assert message["custom"]["topic"] == "hulp"
     assert message["response"] == "utter_hulp"
@@ -308,7 +320,11 @@ async def test_customer_service_without_configuration_invents_nothing(
 
 
 @pytest.mark.parametrize(
-    "kb_url, response", [("https://example.nl/kennisbank", "utter_kennisbank"), (None, "utter_kennisbank_zonder_links")]
+    "kb_url, response",
+    [
+        ("https://example.nl/kennisbank", "utter_kennisbank"),
+        (None, "utter_kennisbank_zonder_links"),
+    ],
 )
 async def test_knowledge_base(kb_url, response, dispatcher, domain, monkeypatch):
     monkeypatch.setattr(config, "KNOWLEDGE_BASE_URL", kb_url)

@@ -162,7 +162,10 @@ def test_a_broken_file_names_file_topic_and_field(
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("topics: [unclosed\n", "ongeldige YAML op regel"), ("- a\n- b\n", "YAML-mapping")],
+    [
+        ("topics: [unclosed\n", "ongeldige YAML op regel"),
+        ("- a\n- b\n", "YAML-mapping"),
+    ],
 )
 def test_unparseable_files_are_reported(text, expected, tmp_path):
     path = tmp_path / "kapot.yml"
@@ -183,9 +186,7 @@ def run_python(args, content_file: Path):
     )
 
 
-def test_cli_and_action_server_stop_on_a_broken_file_without_a_traceback(
-    raw, tmp_path
-):
+def test_cli_and_action_server_stop_on_a_broken_file_without_a_traceback(raw, tmp_path):
     data = copy.deepcopy(raw)
     _unknown_related(data)
     path = write(tmp_path, data)
