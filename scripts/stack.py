@@ -33,6 +33,9 @@ tracker_store:
   type: SQL
   dialect: "sqlite"
   db: "{db}"
+lock_store:
+  type: channels.lock_store.FastInMemoryLockStore
+  wait_time: 0.005
 """
 
 

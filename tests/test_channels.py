@@ -111,3 +111,25 @@ async def test_guard_apologises_in_dutch_when_the_bot_fails(bot, reason, monkeyp
         }
     ]
     assert looks_dutch(APOLOGY_TEXT)
+
+
+async def test_lock_store_hands_over_quickly_and_in_order():
+    from rasa.utils.endpoints import EndpointConfig
+
+    from channels.lock_store import FastInMemoryLockStore
+
+    store = FastInMemoryLockStore(EndpointConfig(wait_time=0.005))
+    order = []
+
+    async def turn(name, hold):
+        async with store.lock("gesprek"):
+            order.append(name)
+            await asyncio.sleep(hold)
+        return asyncio.get_running_loop().time()
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first, second = await asyncio.gather(turn("eerste", 0.05), turn("tweede", 0.0))
+
+    assert order == ["eerste", "tweede"]
+    assert second - started < 0.05 + 0.1  # Rasa's stock store would wait ~1 s
