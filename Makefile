@@ -29,7 +29,7 @@ install: ## create .venv (Python 3.10) and install the pinned dependencies
 $(MODEL): $(TRAIN_INPUTS) | install
 	@$(PY) scripts/spacy_pipeline.py explain
 	RASA_SPACY_MODEL=$$($(PY) scripts/spacy_pipeline.py which) \
-	  $(RASA) train --fixed-model-name faq --out models --quiet
+	  $(RASA) train --fixed-model-name faq --out models
 	@touch $@
 
 train: install $(MODEL) ## train the model (only when data, domain or config changed)
