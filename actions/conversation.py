@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
@@ -14,6 +15,18 @@ from actions.base import (
     TopicAction,
     ranked_content_topics,
     topic_button,
+)
+
+#: General topics for personal questions whose NLU ranking names no content
+#: topic: the first pattern found in the message wins.
+ADVICE_TOPICS_BY_KEYWORD = (
+    (re.compile(r"\bk2\b", re.IGNORECASE), "vitamine_k2"),
+    (re.compile(r"bloed|test|tekort|waarde|nmol", re.IGNORECASE), "tekort_vaststellen"),
+    (
+        re.compile(r"vit(amine)?\.?\s*d|\bd3\b|\bie\b|\biu\b|druppel", re.IGNORECASE),
+        "vitamine_d_supplementen",
+    ),
+    (re.compile(r"magnes|\bmg\b", re.IGNORECASE), "magnesium_vormen"),
 )
 
 
@@ -37,6 +50,11 @@ class ActionPersonalAdvice(TopicAction):
     ) -> List[EventType]:
         """Sends the refusal plus an offer of the closest general topic."""
         candidates = ranked_content_topics(tracker, self.content, exclude=["bronnen"])
+        text = tracker.latest_message.get("text") or ""
+        for pattern, topic_id in ADVICE_TOPICS_BY_KEYWORD:
+            topic = self.content.topics[topic_id]
+            if pattern.search(text) and topic not in candidates:
+                candidates.append(topic)
         if not candidates:
             self.reply(
                 dispatcher,

@@ -235,6 +235,29 @@ async def test_personal_advice_declines_and_offers_the_closest_topic(
     assert "arts" in text and not DOSE_PATTERN.search(text)
 
 
+@pytest.mark.parametrize(
+    "text, offered",
+    [
+        (
+            "ik ben zwanger, hoeveel IE vitamine d mag ik slikken?",
+            "vitamine_d_supplementen",
+        ),
+        ("mag mijn zoon van 3 magnesium?", "magnesium_vormen"),
+        ("moet ik met k2 stoppen, ik slik bloedverdunners", "vitamine_k2"),
+        ("mijn waarde is 30 nmol/l, is dat te laag?", "tekort_vaststellen"),
+    ],
+)
+async def test_personal_advice_finds_the_general_topic_in_the_words(
+    text, offered, dispatcher, domain
+):
+    ranking = [{"name": "persoonlijk_advies", "confidence": 0.999}]
+    tracker = make_tracker("persoonlijk_advies", ranking=ranking, text=text)
+    events, message = await run(ActionPersonalAdvice(), dispatcher, tracker, domain)
+
+    assert message["buttons"][0]["payload"] == f"/{offered}"
+    assert slot(events, "aangeboden_topic") == offered
+
+
 async def test_personal_advice_without_a_related_topic(dispatcher, domain):
     tracker = make_tracker(
         "persoonlijk_advies", ranking=[{"name": "persoonlijk_advies", "confidence": 1}]
