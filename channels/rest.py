@@ -57,11 +57,12 @@ class FaqRestInput(RestInput):
                 body: Any = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
                 return bad_request(
-                    'Ongeldige JSON: stuur {"sender": "...", "message": "..."}.'
+                    "Dit is geen geldige JSON. Stuur een object met de velden "
+                    "'sender' en 'message'."
                 )
             if not isinstance(body, dict):
                 return bad_request(
-                    "Verwacht een JSON-object met 'sender' en 'message'."
+                    "Stuur een JSON-object met de velden 'sender' en 'message'."
                 )
             sender = body.get("sender", "default")
             text = body.get("message")
@@ -72,12 +73,15 @@ class FaqRestInput(RestInput):
                 or len(sender) > MAX_SENDER_CHARS
             ):
                 return bad_request(
-                    f"'sender' moet tekst zijn van 1 tot {MAX_SENDER_CHARS} tekens."
+                    f"Het veld 'sender' moet een tekst van 1 tot {MAX_SENDER_CHARS} "
+                    "tekens zijn."
                 )
             if text is not None and not isinstance(text, str):
-                return bad_request("'message' moet tekst zijn.")
+                return bad_request(
+                    "Het veld 'message' moet een tekst zijn, geen getal of lijst."
+                )
             if not isinstance(metadata, dict):
-                return bad_request("'metadata' moet een JSON-object zijn.")
+                return bad_request("Het veld 'metadata' moet een JSON-object zijn.")
 
             rejection = check_text(sender, text)
             if rejection is not None:
