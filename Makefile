@@ -60,6 +60,12 @@ test-e2e: train ## real action server + Rasa server over REST
 
 test: validate test-unit test-stories test-e2e ## everything CI runs
 
+eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion.png, eval_errors.tsv)
+	$(PY) scripts/evaluate.py
+
+bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); BENCH_ARGS=--train times training
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
 answer-book: install ## answer book for customer service (CSV + HTML) in reports/answer-book
 	$(PY) scripts/answer_book.py
 

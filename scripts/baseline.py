@@ -1,0 +1,533 @@
+"""TF-IDF + LinearSVC baseline for the FAQ bot, shared by evaluation and bench.
+
+The baseline answers the question "is Rasa worth it?": it is a plain text
+classifier trained on exactly the bot's NLU training data (``data/nlu/*.yml``,
+entity markup stripped), with
+
+- features: TF-IDF of character n-grams (2-5, inside word boundaries) plus
+  TF-IDF of word uni- and bigrams, both with sublinear term frequency;
+- classifier: ``LinearSVC(C=1.0)``;
+- a fallback threshold on the LinearSVC margin: when the best decision score is
+  below ``t`` the baseline answers ``fallback``. ``t`` is chosen on a stratified
+  20 % validation split of the TRAINING data (seed 42) as the candidate that
+  maximises ``correct - WRONG_COST * wrong`` (a fallback scores 0), then the
+  model is refitted on all training data. The held-out test set is never used.
+
+Predicted intents become answered topics the way the bot's rules and actions
+do it, minimally (:meth:`Baseline.answer`):
+
+- content and conversation intents answer their own topic id;
+- ``meer`` answers the last content topic (``hulp`` when there is none);
+- ``bronnen`` answers the last content topic (its sources), else ``bronnen``;
+- ``vervolg`` ("en magnesium?") finds the nutrient with a keyword map
+  (magnesium / vitamine d / k2) and answers the last topic's counterpart from
+  the content file, else the bot's default topic for that nutrient;
+- ``bevestigen`` answers the offered topic (offered by ``persoonlijk_advies``
+  and ``fallback``: the best-scoring content intent), else continues the last
+  topic, else ``hulp``; ``ontkennen`` answers ``hulp``.
+
+Usage:
+    python scripts/baseline.py "vraag"                 # print the topic
+    python scripts/baseline.py --serve --port 8777     # HTTP on 127.0.0.1
+
+The server answers ``POST /predict`` with a JSON body ``{"text": "...",
+"sender": "..."}`` (``sender`` optional: keeps follow-up state per sender) with
+``{"topic", "intent", "score"}``, and ``GET /health`` with ``{"status": "ok"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from actions.content import (  # noqa: E402
+    CONTENT_TOPIC_IDS,
+    CONVERSATION_TOPIC_IDS,
+    get_content,
+)
+
+NLU_DIR = ROOT / "data" / "nlu"
+FALLBACK = "fallback"
+#: Intents whose answer depends on the conversation so far.
+FOLLOW_UP_INTENTS: Tuple[str, ...] = ("meer", "bevestigen", "ontkennen", "vervolg")
+#: Where "en magnesium?" goes when the last topic names no counterpart
+#: (same as ``actions.answers.DEFAULT_TOPIC_FOR_NUTRIENT``).
+DEFAULT_TOPIC_FOR_NUTRIENT: Dict[str, str] = {
+    "magnesium": "magnesium_voeding",
+    "vitamine_d": "functie_vitamine_d",
+    "vitamine_k2": "vitamine_k2",
+}
+#: Keyword map for ``vervolg``: the first pattern that matches names the nutrient.
+NUTRIENT_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
+    ("vitamine_k2", re.compile(r"\b(?:vit(?:amine?|\.)?\s*-?k2?\b|k2)\b", re.I)),
+    (
+        "vitamine_d",
+        re.compile(r"\b(?:vit(?:amine?|amin|\.)?\s*-?d3?|vitd3?|d3)\b", re.I),
+    ),
+    ("magnesium", re.compile(r"\b(?:magne\w*|mg)\b", re.I)),
+)
+#: Entity markup of Rasa YAML: ``[text](entity)`` and ``[text]{"entity": ...}``.
+ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+#: A wrong answer costs this many correct ones when choosing the threshold.
+WRONG_COST = 1.0
+VALIDATION_SIZE = 0.2
+SEED = 42
+MAX_BODY_BYTES = 64 * 1024
+MAX_SENDERS = 10_000
+
+
+def strip_entities(text: str) -> str:
+    """Removes Rasa entity markup, keeping the annotated words.
+
+    Args:
+        text: A training example such as ``en [vit d]{"entity": "stof"}?``.
+
+    Returns:
+        The plain text, e.g. ``en vit d?``.
+    """
+    return ENTITY_MARKUP.sub(r"\1", text)
+
+
+def parse_examples(examples: Any) -> List[str]:
+    """Returns the example texts of one ``nlu:`` item.
+
+    Args:
+        examples: The ``examples`` value: a block of ``- ...`` lines, or a list
+            of ``{"text": ...}`` entries.
+
+    Returns:
+        Plain example texts, entity markup removed, empty lines skipped.
+    """
+    texts: List[str] = []
+    if isinstance(examples, str):
+        for line in examples.splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                line = line[2:]
+            elif line == "-":
+                line = ""
+            line = strip_entities(line).strip()
+            if line:
+                texts.append(line)
+    elif isinstance(examples, list):
+        for entry in examples:
+            raw = entry.get("text") if isinstance(entry, dict) else entry
+            if isinstance(raw, str) and strip_entities(raw).strip():
+                texts.append(strip_entities(raw).strip())
+    return texts
+
+
+def load_training_data(nlu_dir: Path = NLU_DIR) -> Tuple[List[str], List[str]]:
+    """Loads every intent example from the Rasa NLU YAML files of a folder.
+
+    Args:
+        nlu_dir: Folder with ``*.yml`` files that have an ``nlu:`` list.
+
+    Returns:
+        Texts and their intents, in file order (synonyms, regexes and lookups
+        are not examples and are skipped).
+    """
+    texts: List[str] = []
+    intents: List[str] = []
+    for path in sorted(Path(nlu_dir).glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            if not isinstance(item, dict) or "intent" not in item:
+                continue
+            for text in parse_examples(item.get("examples")):
+                texts.append(text)
+                intents.append(str(item["intent"]))
+    return texts, intents
+
+
+def intent_to_topic(intent: str) -> Optional[str]:
+    """Maps an intent to the topic the bot answers without context.
+
+    Args:
+        intent: An NLU intent name (or ``nlu_fallback``).
+
+    Returns:
+        The topic id; None for follow-up intents (they need the conversation);
+        ``fallback`` for ``nlu_fallback`` and unknown intents.
+    """
+    if intent in FOLLOW_UP_INTENTS:
+        return None
+    if intent in CONTENT_TOPIC_IDS or intent in CONVERSATION_TOPIC_IDS:
+        return intent
+    return FALLBACK
+
+
+def detect_nutrient(text: str) -> Optional[str]:
+    """Returns the nutrient a follow-up like "en k2?" names, or None."""
+    for nutrient, pattern in NUTRIENT_PATTERNS:
+        if pattern.search(text):
+            return nutrient
+    return None
+
+
+def make_pipeline(c: float = 1.0) -> Pipeline:
+    """Returns the unfitted TF-IDF (char + word) + LinearSVC pipeline."""
+    features = FeatureUnion(
+        [
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+            ),
+        ]
+    )
+    return Pipeline([("features", features), ("svm", LinearSVC(C=c))])
+
+
+def choose_threshold(
+    top_scores: Sequence[float], correct: Sequence[bool], wrong_cost: float = WRONG_COST
+) -> float:
+    """Chooses the margin threshold that maximises ``correct - cost * wrong``.
+
+    A prediction whose top score is below the threshold becomes a fallback,
+    which counts neither as correct nor as wrong.
+
+    Args:
+        top_scores: Best decision score of each validation example.
+        correct: Whether the top intent of each example was right.
+        wrong_cost: Cost of a wrong answer relative to a correct one.
+
+    Returns:
+        The threshold (the lowest one among equally good candidates, so the
+        baseline falls back as little as possible); ``-inf`` keeps everything.
+    """
+    scores = np.asarray(top_scores, dtype=float)
+    right = np.asarray(correct, dtype=bool)
+    best_t = float("-inf")
+    best_utility = float(right.sum() - wrong_cost * (~right).sum())
+    for t in np.unique(scores):
+        kept = scores >= t
+        utility = float((right & kept).sum() - wrong_cost * (~right & kept).sum())
+        if utility > best_utility + 1e-9:
+            best_t, best_utility = float(t), utility
+    return best_t
+
+
+@dataclass
+class ConversationState:
+    """What the baseline remembers of one conversation (the bot's two slots)."""
+
+    last_topic: Optional[str] = None
+    offered_topic: Optional[str] = None
+
+
+class Baseline:
+    """TF-IDF + LinearSVC intent classifier with a margin fallback threshold."""
+
+    def __init__(self, c: float = 1.0) -> None:
+        """Creates an unfitted baseline.
+
+        Args:
+            c: LinearSVC regularisation parameter.
+        """
+        self.c = c
+        self.pipeline = make_pipeline(c)
+        self.threshold = float("-inf")
+        self.validation: Dict[str, Any] = {}
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        intents: Sequence[str],
+        tune_threshold: bool = True,
+        validation_size: float = VALIDATION_SIZE,
+        seed: int = SEED,
+    ) -> "Baseline":
+        """Fits the classifier; optionally chooses the fallback threshold first.
+
+        Args:
+            texts: Training texts.
+            intents: Their intents.
+            tune_threshold: Choose ``threshold`` on a stratified validation split
+                of these training data (else keep ``-inf``: never fall back).
+            validation_size: Fraction held out for choosing the threshold.
+            seed: Random seed of the split.
+
+        Returns:
+            self, refitted on all of ``texts``.
+        """
+        if tune_threshold:
+            train_x, val_x, train_y, val_y = train_test_split(
+                list(texts),
+                list(intents),
+                test_size=validation_size,
+                random_state=seed,
+                stratify=list(intents),
+            )
+            probe = make_pipeline(self.c).fit(train_x, train_y)
+            scores = probe.decision_function(val_x)
+            classes = probe.classes_
+            top = scores.max(axis=1)
+            predicted = classes[scores.argmax(axis=1)]
+            correct = [p == y for p, y in zip(predicted, val_y, strict=True)]
+            self.threshold = choose_threshold(top, correct)
+            kept = top >= self.threshold
+            self.validation = {
+                "examples": len(val_x),
+                "accuracy_without_threshold": float(np.mean(correct)),
+                "threshold": self.threshold,
+                "fallback_rate": float(1 - kept.mean()),
+                "correct_rate": float(np.mean(np.asarray(correct) & kept)),
+                "wrong_rate": float(np.mean(~np.asarray(correct) & kept)),
+            }
+        self.pipeline.fit(list(texts), list(intents))
+        return self
+
+    @property
+    def classes(self) -> List[str]:
+        """The intents the classifier knows."""
+        return [str(c) for c in self.pipeline.classes_]
+
+    def scores(self, text: str) -> Dict[str, float]:
+        """Returns the decision score of every intent for one text."""
+        values = self.pipeline.decision_function([text])[0]
+        return {name: float(v) for name, v in zip(self.classes, values, strict=True)}
+
+    def predict_intent(self, text: str) -> Tuple[str, float, Dict[str, float]]:
+        """Classifies one text.
+
+        Returns:
+            The intent (``nlu_fallback`` below the threshold), its score, and
+            all scores.
+        """
+        scores = self.scores(text)
+        intent = max(scores, key=scores.__getitem__)
+        score = scores[intent]
+        if score < self.threshold:
+            return "nlu_fallback", score, scores
+        return intent, score, scores
+
+    def answer(
+        self, text: str, state: Optional[ConversationState] = None
+    ) -> Tuple[str, str, float]:
+        """Answers one user turn the way the bot would, updating ``state``.
+
+        Args:
+            text: The user's message.
+            state: The conversation so far (a fresh one when None).
+
+        Returns:
+            The answered topic id, the predicted intent and its score.
+        """
+        state = state if state is not None else ConversationState()
+        intent, score, scores = self.predict_intent(text)
+        best_content = max(
+            (t for t in scores if t in CONTENT_TOPIC_IDS and t != "bronnen"),
+            key=scores.__getitem__,
+            default=None,
+        )
+        topic = answer_intent(intent, text, state, best_content)
+        return topic, intent, score
+
+    def answer_conversation(self, texts: Iterable[str]) -> List[str]:
+        """Answers the turns of one conversation in order; returns the topics."""
+        state = ConversationState()
+        return [self.answer(text, state)[0] for text in texts]
+
+
+def answer_intent(
+    intent: str,
+    text: str,
+    state: ConversationState,
+    best_content: Optional[str] = None,
+) -> str:
+    """Emulates the bot's rules and actions for one predicted intent.
+
+    Args:
+        intent: The predicted intent (``nlu_fallback`` below the threshold).
+        text: The user's message (for the nutrient of ``vervolg`` and "alle").
+        state: The conversation so far; updated like the bot's slots.
+        best_content: The best-scoring content topic (not ``bronnen``): what
+            ``persoonlijk_advies`` and ``fallback`` offer for "ja graag".
+
+    Returns:
+        The topic id the bot would answer with.
+    """
+    if intent == "nlu_fallback":
+        state.offered_topic = best_content
+        return FALLBACK
+    if intent == "bronnen":
+        wants_all = re.search(r"\balle\b", text, re.I) is not None
+        if state.last_topic and state.last_topic != "bronnen" and not wants_all:
+            state.offered_topic = None
+            return state.last_topic
+        state.last_topic, state.offered_topic = "bronnen", None
+        return "bronnen"
+    if intent in CONTENT_TOPIC_IDS:
+        state.last_topic, state.offered_topic = intent, None
+        return intent
+    if intent == "meer":
+        state.offered_topic = None
+        return state.last_topic or "hulp"
+    if intent == "vervolg":
+        nutrient = detect_nutrient(text)
+        if nutrient is None:
+            return FALLBACK
+        last = get_content().topic(state.last_topic) if state.last_topic else None
+        target = (last.counterparts.get(nutrient) if last else None) or (
+            DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
+        )
+        state.last_topic, state.offered_topic = target, None
+        return target
+    if intent == "bevestigen":
+        if state.offered_topic:
+            target = state.offered_topic
+            state.last_topic, state.offered_topic = target, None
+            return target
+        return state.last_topic or "hulp"
+    if intent == "ontkennen":
+        return "hulp"
+    if intent == "persoonlijk_advies":
+        state.offered_topic = best_content
+        return intent
+    return intent_to_topic(intent) or FALLBACK
+
+
+def train_baseline(nlu_dir: Path = NLU_DIR) -> Baseline:
+    """Loads the training data and returns a fitted, threshold-tuned baseline."""
+    texts, intents = load_training_data(nlu_dir)
+    return Baseline().fit(texts, intents)
+
+
+class BaselineServer(ThreadingHTTPServer):
+    """HTTP server holding the baseline and per-sender conversation state."""
+
+    daemon_threads = True
+    #: Listen backlog: the default of 5 refuses connections at 32 concurrent users.
+    request_queue_size = 256
+
+    def __init__(self, port: int, baseline: Baseline) -> None:
+        """Binds to 127.0.0.1:``port``."""
+        super().__init__(("127.0.0.1", port), BaselineHandler)
+        self.baseline = baseline
+        self.states: "OrderedDict[str, ConversationState]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def state_of(self, sender: Optional[str]) -> ConversationState:
+        """Returns the conversation state of a sender (fresh without sender)."""
+        if not sender:
+            return ConversationState()
+        with self.lock:
+            state = self.states.pop(sender, None) or ConversationState()
+            self.states[sender] = state
+            while len(self.states) > MAX_SENDERS:
+                self.states.popitem(last=False)
+            return state
+
+
+class BaselineHandler(BaseHTTPRequestHandler):
+    """``POST /predict`` and ``GET /health``."""
+
+    server: BaselineServer
+    #: Keep-alive, like the Rasa server (clients reuse their connection).
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        """Turns off Nagle: headers and body go out as separate writes."""
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stays quiet: the bench sends thousands of requests."""
+
+    def _json(self, status: int, body: Dict[str, Any]) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        """Answers the health check."""
+        if self.path.rstrip("/") == "/health":
+            self._json(200, {"status": "ok"})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        """Classifies ``{"text": ...}`` and answers ``{"topic": ...}``."""
+        if self.path.rstrip("/") != "/predict":
+            self._json(404, {"error": "not found"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0 or length > MAX_BODY_BYTES:
+            self._json(400, {"error": "body missing or too large"})
+            return
+        try:
+            body = json.loads(self.rfile.read(length))
+        except (ValueError, UnicodeDecodeError):
+            self._json(400, {"error": "invalid JSON"})
+            return
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            self._json(400, {"error": "'text' must be a non-empty string"})
+            return
+        sender = body.get("sender")
+        state = self.server.state_of(sender if isinstance(sender, str) else None)
+        topic, intent, score = self.server.baseline.answer(text, state)
+        self._json(200, {"topic": topic, "intent": intent, "score": score})
+
+
+def serve(port: int, baseline: Optional[Baseline] = None) -> None:
+    """Trains (unless given) and serves the baseline until interrupted."""
+    server = BaselineServer(port, baseline or train_baseline())
+    print(f"baseline on http://127.0.0.1:{port}/predict", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line: classify texts, or serve the baseline over HTTP."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("texts", nargs="*", help="texts to classify")
+    parser.add_argument("--serve", action="store_true", help="serve over HTTP")
+    parser.add_argument("--port", type=int, default=8777)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.port)
+        return 0
+    baseline = train_baseline()
+    print(f"threshold {baseline.threshold:.3f}; validation {baseline.validation}")
+    topics = baseline.answer_conversation(args.texts)
+    for text, topic in zip(args.texts, topics, strict=True):
+        print(f"{topic}\t{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,397 @@
+"""Pure functions of the measurement scripts: no servers, nothing timed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from scripts import baseline as bl
+from scripts import bench
+from scripts import evaluate as ev
+
+# ---------------------------------------------------------------- baseline
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("en [magnesium](stof)?", "en magnesium?"),
+        ('en [vit d]{"entity": "stof", "value": "vitamine_d"}?', "en vit d?"),
+        (
+            '[k2]{"entity": "stof"} en [mg](stof) samen',
+            "k2 en mg samen",
+        ),
+        ("geen markup [hier]", "geen markup [hier]"),
+        ("haakjes (zoals dit) blijven", "haakjes (zoals dit) blijven"),
+    ],
+)
+def test_strip_entities(raw, plain):
+    assert bl.strip_entities(raw) == plain
+
+
+def test_parse_examples_block_and_list():
+    block = '- hoi\n- en [mg]{"entity": "stof", "value": "magnesium"}?\n\n-   \n'
+    assert bl.parse_examples(block) == ["hoi", "en mg?"]
+    assert bl.parse_examples([{"text": "[x](y) z"}, "los"]) == ["x z", "los"]
+    assert bl.parse_examples(None) == []
+
+
+def test_load_training_data_skips_synonyms_and_regexes(tmp_path):
+    (tmp_path / "a.yml").write_text(
+        'version: "3.1"\nnlu:\n'
+        "- intent: groet\n  examples: |\n    - hoi\n    - hallo\n"
+        "- synonym: magnesium\n  examples: |\n    - mg\n"
+        "- regex: dosis\n  examples: |\n    - \\d+ mg\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.yml").write_text(
+        "nlu:\n- intent: vervolg\n  examples: |\n    - en [mg](stof)?\n",
+        encoding="utf-8",
+    )
+    texts, intents = bl.load_training_data(tmp_path)
+    assert texts == ["hoi", "hallo", "en mg?"]
+    assert intents == ["groet", "groet", "vervolg"]
+
+
+def test_real_training_data_has_no_markup_left():
+    texts, intents = bl.load_training_data()
+    assert len(texts) == len(intents) > 100
+    assert not [t for t in texts if "](" in t or "]{" in t]
+    assert {"meer", "vervolg", "bevestigen", "ontkennen"} <= set(intents)
+
+
+@pytest.mark.parametrize(
+    ("intent", "topic"),
+    [
+        ("vitamine_k2", "vitamine_k2"),
+        ("bronnen", "bronnen"),
+        ("groet", "groet"),
+        ("persoonlijk_advies", "persoonlijk_advies"),
+        ("buiten_domein", "buiten_domein"),
+        ("meer", None),
+        ("vervolg", None),
+        ("bevestigen", None),
+        ("ontkennen", None),
+        ("nlu_fallback", "fallback"),
+        ("iets_onbekends", "fallback"),
+    ],
+)
+def test_intent_to_topic(intent, topic):
+    assert bl.intent_to_topic(intent) == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "nutrient"),
+    [
+        ("en magnesium?", "magnesium"),
+        ("en mg?", "magnesium"),
+        ("en magnesuim", "magnesium"),
+        ("en vitamine d?", "vitamine_d"),
+        ("en vit d3", "vitamine_d"),
+        ("hoe zit het met d3", "vitamine_d"),
+        ("en k2?", "vitamine_k2"),
+        ("en vitamine k2?", "vitamine_k2"),
+        ("en ijzer?", None),
+    ],
+)
+def test_detect_nutrient(text, nutrient):
+    assert bl.detect_nutrient(text) == nutrient
+
+
+def test_follow_up_logic_emulates_the_bot():
+    state = bl.ConversationState()
+    assert bl.answer_intent("meer", "vertel meer", state) == "hulp"
+    assert bl.answer_intent("vitamine_d_supplementen", "d3?", state) == (
+        "vitamine_d_supplementen"
+    )
+    assert bl.answer_intent("meer", "vertel meer", state) == "vitamine_d_supplementen"
+    assert bl.answer_intent("bronnen", "bron?", state) == "vitamine_d_supplementen"
+    # counterpart from content/kennisbank.yml
+    assert bl.answer_intent("vervolg", "en magnesium?", state) == "magnesium_vormen"
+    assert state.last_topic == "magnesium_vormen"
+    assert bl.answer_intent("bronnen", "alle bronnen", state) == "bronnen"
+    assert bl.answer_intent("ontkennen", "nee", state) == "hulp"
+
+
+def test_vervolg_without_context_uses_default_topic():
+    state = bl.ConversationState()
+    assert bl.answer_intent("vervolg", "en k2?", state) == "vitamine_k2"
+    assert bl.answer_intent("vervolg", "en ijzer?", bl.ConversationState()) == (
+        "fallback"
+    )
+
+
+def test_bevestigen_answers_the_offered_topic():
+    state = bl.ConversationState()
+    assert (
+        bl.answer_intent("persoonlijk_advies", "zwanger", state, "vitamine_k2")
+        == "persoonlijk_advies"
+    )
+    assert bl.answer_intent("bevestigen", "ja graag", state) == "vitamine_k2"
+    assert state.offered_topic is None
+    assert bl.answer_intent("bevestigen", "ja", bl.ConversationState()) == "hulp"
+    fallback_state = bl.ConversationState()
+    assert (
+        bl.answer_intent("nlu_fallback", "???", fallback_state, "bronnen") == "fallback"
+    )
+    assert bl.answer_intent("bevestigen", "ja", fallback_state) == "bronnen"
+
+
+def test_choose_threshold():
+    scores = [0.9, 0.8, 0.1, -0.2, -0.5]
+    correct = [True, True, True, False, False]
+    assert bl.choose_threshold(scores, correct) == pytest.approx(0.1)
+    assert bl.choose_threshold([0.5, 0.4], [True, True]) == -math.inf
+    # a wrong answer costing two correct ones moves the threshold up
+    assert bl.choose_threshold([0.9, 0.5, 0.4], [True, False, True], 2.0) == 0.9
+
+
+TOY = {
+    "groet": ["hoi", "hallo", "goedemorgen", "hey daar", "hallo allemaal", "hoi hoi"],
+    "vitamine_k2": [
+        "wat doet k2",
+        "waarom k2 met d3",
+        "is vitamine k2 nodig",
+        "k2 en d3 samen",
+        "vitamine k2 uitleg",
+        "waarvoor dient k2",
+    ],
+    "afscheid": ["doei", "tot ziens", "dag dag", "fijne dag", "bye", "tot later"],
+}
+
+
+def toy_data():
+    texts = [t for examples in TOY.values() for t in examples]
+    intents = [i for i, examples in TOY.items() for _ in examples]
+    return texts, intents
+
+
+def test_baseline_on_toy_data():
+    texts, intents = toy_data()
+    model = bl.Baseline().fit(texts, intents, tune_threshold=False)
+    assert model.threshold == -math.inf
+    assert sorted(model.classes) == sorted(TOY)
+    assert model.predict_intent("hallo daar")[0] == "groet"
+    assert model.answer("waarom vitamine k2")[0] == "vitamine_k2"
+    assert model.answer_conversation(["hoi", "k2 uitleg", "doei"]) == [
+        "groet",
+        "vitamine_k2",
+        "afscheid",
+    ]
+
+
+def test_baseline_threshold_comes_from_a_training_split():
+    texts, intents = toy_data()
+    model = bl.Baseline().fit(texts, intents, validation_size=0.5, seed=1)
+    assert model.validation["examples"] == len(texts) // 2
+    assert model.validation["threshold"] == model.threshold
+    model.threshold = 10.0  # nothing clears it
+    assert model.answer("hoi")[0] == "fallback"
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def turn(expected, bot, baseline="fallback", style="standaard", seen=False):
+    t = ev.Turn(text=f"{expected}->{bot}", expected=expected, style=style)
+    t.bot, t.baseline, t.in_training = bot, baseline, seen
+    return t
+
+
+def test_is_correct_and_reply_topic():
+    assert ev.is_correct("any_content", "vitamine_k2")
+    assert not ev.is_correct("any_content", "fallback")
+    assert ev.is_correct("groet", "groet")
+    assert ev.reply_topic([{"text": "x"}, {"custom": {"topic": "groet"}}]) == (
+        "groet",
+        "",
+    )
+    assert ev.reply_topic([]) == (ev.NO_TOPIC, "")
+    apology = {"custom": {"topic": "fallback", "reason": "storing:time-out"}}
+    assert ev.reply_topic([apology]) == ("fallback", "storing:time-out")
+
+
+def test_compute_metrics():
+    singles = [
+        turn("vitamine_k2", "vitamine_k2", style="kort"),
+        turn("vitamine_k2", "bronnen", seen=True),  # wrong answer
+        turn("bronnen", "fallback"),  # not wrong, just not answered
+        turn("magnesium_voeding", "groet"),  # conversation topic: not wrong
+        turn("persoonlijk_advies", "persoonlijk_advies"),
+        turn("persoonlijk_advies", "vitamine_k2"),
+        turn("buiten_domein", "buiten_domein"),
+        turn("buiten_domein", "fallback"),
+        turn("buiten_domein", "vitamine_k2"),
+        turn("buiten_domein", "buiten_domein"),
+        turn("groet", "groet"),
+        turn("hulp", "fallback"),
+    ]
+    cases = [
+        ev.Case(
+            "a",
+            [
+                turn("persoonlijk_advies", "persoonlijk_advies"),
+                turn("any_content", "vitamine_k2"),
+            ],
+        ),
+        ev.Case("b", [turn("vitamine_k2", "vitamine_k2"), turn("bedankt", "afscheid")]),
+    ]
+    f = ev.compute_metrics(singles, cases, "bot")["figures"]
+    assert f["content_accuracy"] == pytest.approx(1 / 4)
+    assert f["wrong_answer_rate"] == pytest.approx(1 / 4)
+    assert f["content_fallback_rate"] == pytest.approx(1 / 4)
+    assert f["content_accuracy_unseen"] == pytest.approx(1 / 3)
+    assert f["wrong_answer_rate_unseen"] == 0
+    assert f["persoonlijk_advies_catch_rate"] == pytest.approx(1 / 2)
+    assert f["buiten_domein_refusal_rate"] == pytest.approx(3 / 4)
+    assert f["buiten_domein_as_buiten_domein"] == pytest.approx(2 / 4)
+    assert f["buiten_domein_as_fallback"] == pytest.approx(1 / 4)
+    assert f["conversation_accuracy"] == pytest.approx(1 / 2)
+    assert f["multi_turn_turn_accuracy"] == pytest.approx(3 / 4)
+    assert f["multi_turn_case_accuracy"] == pytest.approx(1 / 2)
+    base = ev.compute_metrics(singles, cases, "baseline")
+    assert base["figures"]["content_accuracy"] == 0
+    assert base["figures"]["wrong_answer_rate"] == 0
+    by_style = ev.compute_metrics(singles, cases, "bot")["by_style"]
+    assert by_style["kort"] == 1.0
+    assert list(by_style) == ["standaard", "kort"]
+
+
+def test_empty_groups_give_none():
+    f = ev.compute_metrics([turn("groet", "groet")], [], "bot")["figures"]
+    assert f["content_accuracy"] is None
+    assert f["multi_turn_case_accuracy"] is None
+
+
+def test_ratio_and_better():
+    assert ev.ratio(0.9, 0.6) == pytest.approx(1.5)
+    assert ev.ratio(0.5, 0) is None
+    assert ev.ratio(None, 0.5) is None
+    assert ev.better("content_accuracy", 0.9, 0.8) == "bot"
+    assert ev.better("wrong_answer_rate", 0.02, 0.05) == "bot"
+    assert ev.better("wrong_answer_rate", 0.05, 0.02) == "baseline"
+    assert ev.better("content_fallback_rate", 0.05, 0.02) == ""
+    assert ev.better("content_accuracy", 0.5, 0.5) == "="
+
+
+def test_comparison_rows_show_baseline_over_bot_for_wrong_answers():
+    singles = [
+        turn("vitamine_k2", "bronnen", "vitamine_k2"),
+        turn("bronnen", "bronnen", "bronnen"),
+    ]
+    bot = ev.compute_metrics(singles, [], "bot")
+    base = ev.compute_metrics(singles, [], "baseline")
+    rows = {r["figure"]: r for r in ev.comparison_rows(bot, base)}
+    wrong = rows["wrong_answer_rate"]
+    assert wrong["bot"] == 0.5 and wrong["baseline"] == 0
+    assert wrong["bot_over_baseline"] is None
+    assert wrong["better"] == "baseline"
+    assert rows["content_accuracy"]["bot_over_baseline"] == pytest.approx(0.5)
+    assert "style:standaard" in rows
+    assert "wrong-answer rate" in ev.render_table(list(rows.values()))
+    assert ev.render_table(list(rows.values()), markdown=True).startswith("| figure")
+
+
+def test_confusion_counts_and_order():
+    pairs = [("a", "a"), ("a", "b"), ("b", "fallback"), ("a", "a"), ("x", "a")]
+    assert ev.confusion_counts(pairs, ["a", "b"], ["a", "b", "fallback"]) == [
+        [2, 1, 0],
+        [0, 0, 1],
+    ]
+    assert ev.topic_order(["fallback", "groet", "bronnen", "zzz"]) == [
+        "bronnen",
+        "groet",
+        "fallback",
+        "zzz",
+    ]
+
+
+def test_error_rows_and_top_confusions():
+    singles = [
+        turn("vitamine_k2", "vitamine_k2", "vitamine_k2"),
+        turn("vitamine_k2", "bronnen", "vitamine_k2"),
+        turn("groet", "groet", "afscheid"),
+    ]
+    rows = ev.error_rows(singles, [])
+    assert [r[1:6] for r in rows] == [
+        ["vitamine_k2", "bronnen", "vitamine_k2", "0", "1"],
+        ["groet", "groet", "afscheid", "1", "0"],
+    ]
+    assert ev.top_confusions(singles) == [("vitamine_k2", "bronnen", 1)]
+
+
+def test_training_overlap_is_normalised():
+    turns = [turn("groet", "groet"), turn("groet", "groet")]
+    turns[0].text, turns[1].text = "Hallo, daar!", "iets nieuws"
+    assert ev.mark_training_overlap(turns, ["hallo daar", "doei"]) == 1
+    assert turns[0].in_training and not turns[1].in_training
+
+
+def test_sweep_topic():
+    parse = {
+        "text": "x",
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.5},
+            {"name": "vitamine_k2", "confidence": 0.45},
+            {"name": "bronnen", "confidence": 0.2},
+        ],
+    }
+    assert ev.sweep_topic(parse, 0.4, 0.1) == "vitamine_k2"
+    assert ev.sweep_topic(parse, 0.5, 0.1) == "fallback"
+    assert ev.sweep_topic(parse, 0.4, 0.3) == "fallback"  # ambiguous
+    meer = {
+        "text": "vertel meer",
+        "intent_ranking": [{"name": "meer", "confidence": 1}],
+    }
+    assert ev.sweep_topic(meer, 0.5, 0.1) == "hulp"  # no topic yet in a new chat
+
+
+# ------------------------------------------------------------------- bench
+
+
+def test_percentiles():
+    assert bench.percentiles([]) == {"p50": None, "p95": None, "p99": None}
+    values = list(range(1, 101))
+    p = bench.percentiles(values)
+    assert p["p50"] == pytest.approx(50.5)
+    assert p["p95"] == pytest.approx(95.05)
+    assert p["p99"] == pytest.approx(99.01)
+
+
+def test_summarise_counts_outcomes_and_throughput():
+    samples = [
+        bench.Sample(0.0, 1.0, bench.OK, "groet"),
+        bench.Sample(0.5, 2.0, bench.OK, "groet"),
+        bench.Sample(1.0, 3.0, bench.LOST),
+        bench.Sample(1.0, 4.0, bench.APOLOGY, "fallback"),
+        bench.Sample(2.0, 2.1, bench.ERROR),
+    ]
+    s = bench.summarise(samples, requested=6)
+    assert (s["requested"], s["sent"]) == (6, 5)
+    assert (s["ok"], s["lost"], s["apology"], s["error"]) == (2, 1, 1, 1)
+    assert s["wall_seconds"] == pytest.approx(4.0)
+    assert s["throughput"] == pytest.approx(0.5)
+    assert s["p50"] == pytest.approx(1.75)  # errors have no latency
+    assert bench.summarise([], 10)["throughput"] is None
+
+
+def test_window_median():
+    latencies = [float(i) for i in range(1, 201)]
+    assert bench.window_median(latencies, 1, 5) == 3.0
+    assert bench.window_median(latencies, 196, 200) == 198.0
+    assert bench.window_median(latencies[:10], 196, 200) is None
+
+
+def test_load_summary():
+    quiet = bench.load_summary(100.0, 110.0, own_cpu=9.5, wall=10.0)
+    assert not quiet["under_load"]
+    busy = bench.load_summary(100.0, 125.0, own_cpu=10.0, wall=10.0)
+    assert busy["under_load"]
+    assert busy["other_processes_cores"] == pytest.approx(1.5)
+    assert busy["note"].startswith("measured under load")
+
+
+def test_bench_messages_are_dutch_and_distinct():
+    assert len(bench.MESSAGES) == len(set(bench.MESSAGES)) == 20
+    assert bench.PAIR[0] != bench.PAIR[1]
