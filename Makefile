@@ -18,7 +18,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install train run shell actions test test-unit test-stories test-e2e \
-        validate eval bench lint format lock clean answer-book lookup
+        validate eval bench lint format lock clean answer-book lookup web test-browser tune
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -56,9 +56,18 @@ test-stories: train ## conversation tests in tests/test_stories.yml
 	  --fail-on-prediction-errors --out reports/stories --no-plot
 
 test-e2e: train ## real action server + Rasa server over REST
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -m "e2e and not browser"
 
-test: validate test-unit test-stories test-e2e ## everything CI runs
+test-browser: train ## the website widget in headless Chromium against the real stack
+	$(BIN)/pytest -m browser
+
+web: install ## serve the demo page with the chat widget on http://127.0.0.1:8080 (Rasa: make run)
+	@scripts/web.sh
+
+tune: install ## choose FallbackClassifier thresholds on a validation split of data/nlu
+	$(PY) scripts/tune_thresholds.py
+
+test: validate test-unit test-stories test-e2e test-browser ## everything CI runs
 
 eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion.png, eval_errors.tsv)
 	$(PY) scripts/evaluate.py

@@ -55,3 +55,18 @@ if ! "$VENV/bin/python" -c 'import nl_core_news_sm' >/dev/null 2>&1; then
   "$VENV/bin/python" -m pip install --quiet --no-deps --timeout 10 --retries 0 "$NL_MODEL_URL" >/dev/null 2>&1 || true
 fi
 "$VENV/bin/python" scripts/spacy_pipeline.py ensure
+
+# Browser tests: Debian's Chromium ('npx playwright install' cannot download here).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install: Chromium installeren (apt-get) voor de browsertest ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "LET OP: installeer Chromium (apt-get install chromium) voor de browsertest." >&2
+  fi
+fi
+# Demo page: the pinned widget (web/package-lock.json).
+if command -v npm >/dev/null 2>&1 && [ ! -f web/node_modules/rasa-webchat/lib/index.js ]; then
+  echo "install: chatwidget installeren (npm ci) ..."
+  (cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+fi
