@@ -29,6 +29,7 @@ channels.rest.FaqRestInput:
 ENDPOINTS = """\
 action_endpoint:
   url: "http://127.0.0.1:{action_port}/webhook"
+  enable_selective_domain: true
 tracker_store:
   type: SQL
   dialect: "sqlite"

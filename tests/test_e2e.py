@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from actions.content import CONTENT_TOPIC_IDS, CONVERSATION_TOPIC_IDS, DOSE_PATTERN
+from scripts.lookup import lookup, rasa_parse
 from scripts.stack import MODEL, Stack
 from tests.helpers import looks_dutch
 
@@ -123,6 +124,32 @@ def test_personal_advice_gives_no_dose_and_offers_the_general_topic(stack):
     offered = advice["buttons"][0]["payload"].lstrip("/")
     answer = only(stack.send("advies", "ja graag"))
     assert answer["custom"]["topic"] == offered
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("waarom heeft vitamine d magnesium nodig", "magnesium_activeert_vitamine_d"),
+        ("welk eten bevat veel magnesium", "magnesium_voeding"),
+        ("klant vraagt waarom d3 samen met k2", "vitamine_k2"),
+        ("hoe lang moet ik in de zon", "vitamine_d_zonlicht"),
+        (
+            "kan een bloedtest aantonen dat ik te weinig magnesium heb",
+            "tekort_vaststellen",
+        ),
+    ],
+)
+def test_agent_lookup_top1_from_the_real_nlu(stack, content, question, expected):
+    results = lookup(rasa_parse(question, stack.url), content)
+
+    assert results[0]["topic"] == expected, [r["topic"] for r in results]
+    assert len(results) == 3
+    top = results[0]
+    assert top["short"] == content.topics[expected].short
+    assert [s["number"] for s in top["sources"]] == list(
+        content.topics[expected].sources
+    )
+    assert 0 < top["confidence"] <= 1
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
@@ -377,26 +376,3 @@ def test_cli_rasa_down_exits_2_without_traceback():
     assert url in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "niet bereiken" in proc.stderr
-
-
-# --- e2e: a real Rasa server -----------------------------------------------------
-
-REAL_NLU_CASES = [
-    ("waarom heeft vitamine d magnesium nodig", "magnesium_activeert_vitamine_d"),
-    ("welk eten bevat veel magnesium", "magnesium_voeding"),
-    ("waarom d3 samen met k2", "vitamine_k2"),
-    ("hoe lang moet ik in de zon", "vitamine_d_zonlicht"),
-]
-RASA_URL: Optional[str] = os.environ.get("FAQ_RASA_URL")
-
-
-@pytest.mark.e2e
-@pytest.mark.skipif(
-    not RASA_URL, reason="FAQ_RASA_URL not set (Rasa with --enable-api)"
-)
-@pytest.mark.parametrize(("question", "expected"), REAL_NLU_CASES)
-def test_lookup_top1_real_nlu(content, question, expected):
-    assert RASA_URL
-    results = lk.lookup(lk.rasa_parse(question, RASA_URL), content)
-    assert results, f"no content topic for {question!r}"
-    assert results[0]["topic"] == expected, [r["topic"] for r in results]
