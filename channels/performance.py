@@ -11,6 +11,11 @@ conversation itself:
    which checks the large response schema itself and builds a new validator
    on every custom-action call. We build the validator once.
 
+3. ``RemoteAction`` sends the whole session's events to the action server on
+   every call, so each call is slower than the last. Our actions read only
+   slots and the latest message (both sent separately), so the call carries
+   the events of the last ``ACTION_CALL_EVENTS`` events instead.
+
 Behaviour is unchanged: same classes, same errors. ``apply()`` is idempotent
 and is called when the ``channels`` package is imported (the Rasa server
 imports it through credentials.yml and endpoints.yml).
@@ -23,6 +28,9 @@ from typing import Any, Dict, Optional, Text, Type
 
 _APPLIED = False
 
+#: Events sent to the action server per call (the slots are always complete).
+ACTION_CALL_EVENTS = 60
+
 
 def apply() -> None:
     """Installs both speed-ups once per process."""
@@ -32,6 +40,7 @@ def apply() -> None:
     _APPLIED = True
     _cache_event_types()
     _cache_action_response_validator()
+    _trim_action_call_events()
 
 
 def _cache_event_types() -> None:
@@ -86,3 +95,29 @@ def _cache_action_response_validator() -> None:
             raise error
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def _trim_action_call_events() -> None:
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Any:
+        # Rasa's own body, except that only the recent events are serialised.
+        state = tracker.current_state(EventVerbosity.NONE)
+        events = list(tracker.events)[-ACTION_CALL_EVENTS:]
+        state["events"] = [event.as_dict() for event in events]
+        result = {
+            "next_action": self._name,
+            "sender_id": tracker.sender_id,
+            "tracker": state,
+            "version": rasa.__version__,
+        }
+        if (
+            not self._is_selective_domain_enabled()
+            or domain.does_custom_action_explicitly_need_domain(self.name())
+        ):
+            result["domain"] = domain.as_dict()
+        return result
+
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]

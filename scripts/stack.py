@@ -31,7 +31,7 @@ action_endpoint:
   url: "http://127.0.0.1:{action_port}/webhook"
   enable_selective_domain: true
 tracker_store:
-  type: SQL
+  type: channels.tracker_store.CachedSQLTrackerStore
   dialect: "sqlite"
   db: "{db}"
 lock_store:

@@ -1,0 +1,1 @@
+"""Dialogue policies of the assistant (Rasa 3.6 graph components)."""
