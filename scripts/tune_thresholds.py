@@ -11,12 +11,14 @@ messages:
   (including out-of-scope messages answered with content);
 - fallback: the bot says it is unsure and offers topics.
 
-The chosen pair is the one with the most accepted-correct answers among those
-whose wrong-answer rate is at most ``--max-wrong`` (default 1 %): for health
-content a confident wrong answer is worse than an honest "not sure".
+The chosen pair maximises ``correct - cost x wrong`` with ``--cost`` 2 (fixed
+before looking at any result): for health content a confident wrong answer
+is worse than an honest "not sure", which costs only a rephrasing or a click
+on a suggested topic. Ties go to the larger ambiguity threshold.
 
 Usage:
-    python scripts/tune_thresholds.py [--max-wrong 0.01] [--seed 42]
+    python scripts/tune_thresholds.py [--cost 2] [--seed 42]
+    python scripts/tune_thresholds.py --rows reports/thresholds.json  # re-choose only
 
 Writes reports/thresholds.json and reports/thresholds.md.
 """
@@ -136,41 +138,50 @@ def score(
     }
 
 
-def choose(rows: Sequence[Dict[str, float]], max_wrong: float) -> Dict[str, float]:
-    """Most correct answers among rows within the wrong-answer budget."""
-    allowed = [r for r in rows if r["wrong_content"] <= max_wrong] or list(rows)
+def choose(rows: Sequence[Dict[str, float]], cost: float) -> Dict[str, float]:
+    """The row with the best ``correct - cost * wrong``; ties: larger ambiguity."""
     return max(
-        allowed,
-        key=lambda r: (r["correct"], -r["wrong_content"], -r["threshold"]),
+        rows,
+        key=lambda r: (
+            round(r["correct"] - cost * r["wrong_content"], 6),
+            r["ambiguity_threshold"],
+        ),
     )
 
 
 def main() -> int:
     """Runs the split, training, parsing and sweep; prints and writes reports."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-wrong", type=float, default=0.01)
+    parser.add_argument("--cost", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rows", type=Path, help="re-choose from a saved report")
     args = parser.parse_args()
 
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="tune-") as tmp:
-        workdir = Path(tmp)
-        train_file, validation = split_training_data(args.seed, workdir)
-        print(f"validatie: {len(validation)} voorbeelden (20 %), training op de rest")
-        model = train_nlu(train_file, workdir)
-        rankings = asyncio.run(parse_all(model, [v["text"] for v in validation]))
-
-    rows = [score(validation, rankings, t, a) for t in THRESHOLDS for a in AMBIGUITIES]
-    best = choose(rows, args.max_wrong)
+    if args.rows:
+        saved = json.loads(args.rows.read_text(encoding="utf-8"))
+        rows, examples = saved["rows"], saved.get("validation_examples", 0)
+    else:
+        with tempfile.TemporaryDirectory(prefix="tune-") as tmp:
+            workdir = Path(tmp)
+            train_file, validation = split_training_data(args.seed, workdir)
+            print(f"validatie: {len(validation)} voorbeelden (20 %), rest is training")
+            model = train_nlu(train_file, workdir)
+            rankings = asyncio.run(parse_all(model, [v["text"] for v in validation]))
+        rows = [
+            score(validation, rankings, t, a) for t in THRESHOLDS for a in AMBIGUITIES
+        ]
+        examples = len(validation)
+    best = choose(rows, args.cost)
     command = "python scripts/tune_thresholds.py " + " ".join(sys.argv[1:])
     lines = [
         "# FallbackClassifier thresholds, chosen on a validation split",
         "",
         f"Command: `{command.strip()}` (`make tune`), "
-        f"{len(validation)} validation messages (20 % of data/nlu, seed {args.seed}),"
+        f"{examples} validation messages (20 % of data/nlu, seed {args.seed}),"
         f" {time.monotonic() - started:.0f} s.",
         "",
-        f"Rule: most correct answers with wrong-answer rate <= {args.max_wrong:.1%}.",
+        f"Rule: maximise correct - {args.cost:g} x wrong content answers.",
         "",
         "| threshold | ambiguity | correct | wrong content answer | fallback |",
         "|--:|--:|--:|--:|--:|",
@@ -189,7 +200,10 @@ def main() -> int:
     reports.mkdir(exist_ok=True)
     (reports / "thresholds.md").write_text(report, encoding="utf-8")
     (reports / "thresholds.json").write_text(
-        json.dumps({"chosen": best, "rows": rows}, indent=2), encoding="utf-8"
+        json.dumps(
+            {"chosen": best, "validation_examples": examples, "rows": rows}, indent=2
+        ),
+        encoding="utf-8",
     )
     return 0
 
