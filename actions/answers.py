@@ -35,19 +35,22 @@ class AnswerTopicAction(TopicAction):
         Returns:
             Events that remember the topic for follow-ups.
         """
-        parts = [topic.short]
+        self.send_answer(dispatcher, topic, topic.short, "kort")
+        return [SlotSet(SLOT_LAST_TOPIC, topic.id), SlotSet(SLOT_OFFERED_TOPIC, None)]
+
+    def send_answer(
+        self, dispatcher: CollectingDispatcher, topic: Topic, body: Text, kind: Text
+    ) -> None:
+        """Sends an answer text with its references and related-topic buttons."""
         references = self.references(topic)
-        if references:
-            parts.append(references)
         self.reply(
             dispatcher,
             topic.id,
-            text="\n\n".join(parts),
+            text=f"{body}\n\n{references}" if references else body,
             sources=topic.sources,
             buttons=self.related_buttons(topic),
-            answer="kort",
+            answer=kind,
         )
-        return [SlotSet(SLOT_LAST_TOPIC, topic.id), SlotSet(SLOT_OFFERED_TOPIC, None)]
 
     def last_topic(self, tracker: Tracker) -> Optional[Topic]:
         """Returns the last content topic answered in this conversation."""
@@ -105,18 +108,7 @@ class ActionTellMore(AnswerTopicAction):
                 buttons=self.default_buttons(),
             )
             return []
-        parts = [topic.long]
-        references = self.references(topic)
-        if references:
-            parts.append(references)
-        self.reply(
-            dispatcher,
-            topic.id,
-            text="\n\n".join(parts),
-            sources=topic.sources,
-            buttons=self.related_buttons(topic),
-            answer="lang",
-        )
+        self.send_answer(dispatcher, topic, topic.long, "lang")
         return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
 

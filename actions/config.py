@@ -81,3 +81,12 @@ WHATSAPP_MAX_CHARS = min(int(_env("FAQ_WHATSAPP_MAX_CHARS", "1600") or 1600), 16
 WHATSAPP_REMEMBERED_SENDERS = int(
     _env("FAQ_WHATSAPP_REMEMBERED_SENDERS", "10000") or 10000
 )
+
+# --- Handoff to customer service (actions/handoff.py) -------------------------
+
+#: Where the transcript goes when a user asks for a person (JSON POST). Unset:
+#: the handoff is only logged.
+HANDOFF_URL = _env("FAQ_HANDOFF_URL")
+
+#: Seconds to wait for the handoff endpoint.
+HANDOFF_TIMEOUT_SECONDS = float(_env("FAQ_HANDOFF_TIMEOUT", "3") or 3)

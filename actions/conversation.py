@@ -16,6 +16,7 @@ from actions.base import (
     ranked_content_topics,
     topic_button,
 )
+from actions.handoff import hand_off
 
 #: General topics for personal questions whose NLU ranking names no content
 #: topic: the first pattern found in the message wins.
@@ -125,7 +126,8 @@ class ActionCustomerService(TopicAction):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        """Sends the contact details and marks the reply as a handoff."""
+        """Sends the contact details, marks the reply and hands off the transcript."""
+        await hand_off(tracker)
         lines = self.contact_lines()
         if lines:
             self.reply(

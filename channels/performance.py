@@ -13,8 +13,9 @@ conversation itself:
 
 3. ``RemoteAction`` sends the whole session's events to the action server on
    every call, so each call is slower than the last. Our actions read only
-   slots and the latest message (both sent separately), so the call carries
-   the events of the last ``ACTION_CALL_EVENTS`` events instead.
+   slots and the latest message (both sent separately) and, for a handoff,
+   the recent transcript, so the call carries the last ``ACTION_CALL_EVENTS``
+   events instead.
 
 Behaviour is unchanged: same classes, same errors. ``apply()`` is idempotent
 and is called when the ``channels`` package is imported (the Rasa server
@@ -29,7 +30,7 @@ from typing import Any, Dict, Optional, Text, Type
 _APPLIED = False
 
 #: Events sent to the action server per call (the slots are always complete).
-ACTION_CALL_EVENTS = 60
+ACTION_CALL_EVENTS = 200
 
 
 def apply() -> None:

@@ -76,39 +76,31 @@ def recent_view(
     )
 
 
+class _RecentTurnsOnly:
+    """Mixin: predict on :func:`recent_view` of the tracker (put it first)."""
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Predicts the next action from the recent conversation."""
+        return super().predict_action_probabilities(  # type: ignore[misc]
+            recent_view(tracker, domain), domain, rule_only_data, **kwargs
+        )
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class WindowedRulePolicy(RulePolicy):
+class WindowedRulePolicy(_RecentTurnsOnly, RulePolicy):
     """``RulePolicy`` that predicts on the recent turns only."""
 
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[str, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        """Predicts the next action from the recent conversation."""
-        return super().predict_action_probabilities(
-            recent_view(tracker, domain), domain, rule_only_data, **kwargs
-        )
-
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class WindowedMemoizationPolicy(MemoizationPolicy):
+class WindowedMemoizationPolicy(_RecentTurnsOnly, MemoizationPolicy):
     """``MemoizationPolicy`` that predicts on the recent turns only."""
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[str, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        """Predicts the next action from the recent conversation."""
-        return super().predict_action_probabilities(
-            recent_view(tracker, domain), domain, rule_only_data, **kwargs
-        )
