@@ -83,12 +83,12 @@ lookup: install ## top 3 topics: make lookup Q="vraag"; without Q an HTTP lookup
 	else $(PY) scripts/lookup.py --serve --port $(LOOKUP_PORT) --rasa-url $(RASA_URL); fi
 
 lint: install ## ruff check + ruff format --check (black style, 88 columns)
-	$(BIN)/ruff check actions channels scripts tests
-	$(BIN)/ruff format --check actions channels scripts tests
+	$(BIN)/ruff check actions channels policies scripts tests
+	$(BIN)/ruff format --check actions channels policies scripts tests
 
 format: install ## apply ruff format and fixes
-	$(BIN)/ruff format actions channels scripts tests
-	$(BIN)/ruff check --fix actions channels scripts tests
+	$(BIN)/ruff format actions channels policies scripts tests
+	$(BIN)/ruff check --fix actions channels policies scripts tests
 
 lock: ## re-pin every transitive dependency into constraints.txt
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
