@@ -43,6 +43,13 @@ APOLOGY_TEXT = (
 )
 
 
+def masked(sender_id: Text) -> Text:
+    """Returns a conversation id fit for logs: phone numbers lose all but 4 digits."""
+    if sum(ch.isdigit() for ch in sender_id) >= 6:
+        return "…" + sender_id[-4:]
+    return sender_id
+
+
 def system_message(recipient_id: Text, text: Text, reason: Text) -> Dict[Text, Any]:
     """Builds a channel-level reply in Rasa's message format.
 
@@ -87,7 +94,7 @@ class WholeMessageCollector(CollectingOutputChannel):
         whole = {"recipient_id": recipient_id}
         whole.update({k: message[k] for k in MESSAGE_KEYS if message.get(k)})
         topic = (whole.get("custom") or {}).get("topic")
-        logger.info("bot reply to %s: topic=%s", recipient_id, topic)
+        logger.info("bot reply to %s: topic=%s", masked(recipient_id), topic)
         await self._persist_message(whole)
 
 
@@ -116,14 +123,14 @@ async def handle_guarded(
     except asyncio.TimeoutError:
         reason = "time-out"
     except Exception:  # - the user must get an answer, not a crash
-        logger.exception("message handling failed for %s", message.sender_id)
+        logger.exception("message handling failed for %s", masked(message.sender_id))
         reason = "fout"
     messages = list(collector.messages)
     if reason is None and not messages:
         reason = "geen_antwoord"
     if reason is not None and not messages:
         logger.warning(
-            "no reply for %s (%s); sending apology", message.sender_id, reason
+            "no reply for %s (%s); sending apology", masked(message.sender_id), reason
         )
         return [system_message(message.sender_id, APOLOGY_TEXT, f"storing:{reason}")]
     return messages

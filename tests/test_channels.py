@@ -13,6 +13,7 @@ from channels.guard import (
     WholeMessageCollector,
     check_text,
     handle_guarded,
+    masked,
 )
 from tests.helpers import looks_dutch
 
@@ -133,3 +134,11 @@ async def test_lock_store_hands_over_quickly_and_in_order():
 
     assert order == ["eerste", "tweede"]
     assert second - started < 0.05 + 0.1  # Rasa's stock store would wait ~1 s
+
+
+@pytest.mark.parametrize(
+    "sender, shown",
+    [("whatsapp:+31612345678", "…5678"), ("web-sessie-abc", "web-sessie-abc")],
+)
+def test_logs_show_no_full_phone_numbers(sender, shown):
+    assert masked(sender) == shown
