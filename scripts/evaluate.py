@@ -53,7 +53,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -248,64 +248,40 @@ def compute_metrics(
     outside = [t for t in singles if t.expected == "buiten_domein"]
     chat = [t for t in singles if t.expected in PLAIN_CONVERSATION_TOPICS]
     turns = [t for c in cases for t in c.turns]
+
+    def count(items: Sequence[Any], hit: Callable[[Any], bool]) -> Tuple[int, int]:
+        return sum(bool(hit(item)) for item in items), len(items)
+
+    def right(turn: Turn) -> bool:
+        return answer(turn) == turn.expected
+
+    def wrong(turn: Turn) -> bool:
+        return answer(turn) in CONTENT_TOPIC_IDS and answer(turn) != turn.expected
+
+    def accepted(turn: Turn) -> bool:
+        return is_correct(turn.expected, answer(turn))
+
     groups: Dict[str, Tuple[int, int]] = {
-        "content_accuracy": (
-            sum(answer(t) == t.expected for t in in_scope),
-            len(in_scope),
+        "content_accuracy": count(in_scope, right),
+        "wrong_answer_rate": count(in_scope, wrong),
+        "content_fallback_rate": count(in_scope, lambda t: answer(t) == FALLBACK),
+        "content_accuracy_unseen": count(unseen, right),
+        "wrong_answer_rate_unseen": count(unseen, wrong),
+        "persoonlijk_advies_catch_rate": count(
+            advice, lambda t: answer(t) == "persoonlijk_advies"
         ),
-        "wrong_answer_rate": (
-            sum(
-                answer(t) in CONTENT_TOPIC_IDS and answer(t) != t.expected
-                for t in in_scope
-            ),
-            len(in_scope),
+        "buiten_domein_refusal_rate": count(
+            outside, lambda t: answer(t) in ("buiten_domein", FALLBACK)
         ),
-        "content_fallback_rate": (
-            sum(answer(t) == FALLBACK for t in in_scope),
-            len(in_scope),
+        "buiten_domein_as_buiten_domein": count(
+            outside, lambda t: answer(t) == "buiten_domein"
         ),
-        "content_accuracy_unseen": (
-            sum(answer(t) == t.expected for t in unseen),
-            len(unseen),
-        ),
-        "wrong_answer_rate_unseen": (
-            sum(
-                answer(t) in CONTENT_TOPIC_IDS and answer(t) != t.expected
-                for t in unseen
-            ),
-            len(unseen),
-        ),
-        "persoonlijk_advies_catch_rate": (
-            sum(answer(t) == "persoonlijk_advies" for t in advice),
-            len(advice),
-        ),
-        "buiten_domein_refusal_rate": (
-            sum(answer(t) in ("buiten_domein", FALLBACK) for t in outside),
-            len(outside),
-        ),
-        "buiten_domein_as_buiten_domein": (
-            sum(answer(t) == "buiten_domein" for t in outside),
-            len(outside),
-        ),
-        "buiten_domein_as_fallback": (
-            sum(answer(t) == FALLBACK for t in outside),
-            len(outside),
-        ),
-        "conversation_accuracy": (
-            sum(answer(t) == t.expected for t in chat),
-            len(chat),
-        ),
-        "overall_accuracy": (
-            sum(is_correct(t.expected, answer(t)) for t in singles),
-            len(singles),
-        ),
-        "multi_turn_turn_accuracy": (
-            sum(is_correct(t.expected, answer(t)) for t in turns),
-            len(turns),
-        ),
-        "multi_turn_case_accuracy": (
-            sum(all(is_correct(t.expected, answer(t)) for t in c.turns) for c in cases),
-            len(cases),
+        "buiten_domein_as_fallback": count(outside, lambda t: answer(t) == FALLBACK),
+        "conversation_accuracy": count(chat, right),
+        "overall_accuracy": count(singles, accepted),
+        "multi_turn_turn_accuracy": count(turns, accepted),
+        "multi_turn_case_accuracy": count(
+            cases, lambda c: all(accepted(t) for t in c.turns)
         ),
     }
     styles: Dict[str, List[bool]] = defaultdict(list)
