@@ -75,12 +75,7 @@ class ActionAnswerTopic(AnswerTopicAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = self.content.topic(intent) if intent else None
         if topic is None:
-            self.reply(
-                dispatcher,
-                "fallback",
-                response="utter_niet_begrepen",
-                buttons=self.default_buttons(),
-            )
+            self.reply_not_understood(dispatcher)
             return []
         return self.answer(dispatcher, topic)
 
@@ -181,12 +176,7 @@ class ActionFollowUpNutrient(AnswerTopicAction):
         """Switches the last topic to the nutrient the user named."""
         nutrient = next(tracker.get_latest_entity_values("stof"), None)
         if nutrient not in DEFAULT_TOPIC_FOR_NUTRIENT:
-            self.reply(
-                dispatcher,
-                "fallback",
-                response="utter_niet_begrepen",
-                buttons=self.default_buttons(),
-            )
+            self.reply_not_understood(dispatcher)
             return []
         last = self.last_topic(tracker)
         target = (last.counterparts.get(nutrient) if last else None) or (
@@ -215,7 +205,5 @@ class ActionAffirm(AnswerTopicAction):
             return self.answer(dispatcher, topic)
         if self.last_topic(tracker) is not None:
             return await ActionTellMore().run(dispatcher, tracker, domain)
-        self.reply(
-            dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons()
-        )
+        self.reply_help(dispatcher)
         return []

@@ -138,6 +138,21 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             **template_vars,
         )
 
+    def reply_not_understood(self, dispatcher: CollectingDispatcher) -> None:
+        """Says the message was not understood and offers the core topics."""
+        self.reply(
+            dispatcher,
+            "fallback",
+            response="utter_niet_begrepen",
+            buttons=self.default_buttons(),
+        )
+
+    def reply_help(self, dispatcher: CollectingDispatcher) -> None:
+        """Says what the assistant can answer, with the core topics as buttons."""
+        self.reply(
+            dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons()
+        )
+
     def related_buttons(self, topic: Topic) -> List[Dict[Text, Text]]:
         """Returns buttons for the topic's related topics."""
         related = [self.content.topics[t] for t in topic.related]

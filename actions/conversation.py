@@ -89,9 +89,7 @@ class ActionHelp(TopicAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Sends the help text and suggestion buttons."""
-        self.reply(
-            dispatcher, "hulp", response="utter_hulp", buttons=self.default_buttons()
-        )
+        self.reply_help(dispatcher)
         return []
 
 
