@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -151,6 +151,22 @@ def test_handle_get_and_post_without_a_server(content):
 # --- HTTP: lookup server with a fake Rasa --------------------------------------
 
 
+def serve_in_thread(server: ThreadingHTTPServer) -> Tuple[str, threading.Thread]:
+    """Serves ``server`` in a daemon thread; returns its URL and the thread."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    return f"http://127.0.0.1:{server.server_address[1]}", thread
+
+
+def stop_server(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    """Stops a server started by :func:`serve_in_thread`."""
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
 class FakeRasa:
     """A tiny Rasa stand-in that answers POST /model/parse with a canned result."""
 
@@ -175,18 +191,10 @@ class FakeRasa:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-        )
-        self.thread.start()
+        self.url, self.thread = serve_in_thread(self.server)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        stop_server(self.server, self.thread)
 
 
 class LookupRunner:
@@ -194,18 +202,10 @@ class LookupRunner:
 
     def __init__(self, rasa_url: str, content: Any) -> None:
         self.server = lk.make_server(0, rasa_url, content, quiet=True)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-        )
-        self.thread.start()
+        self.url, self.thread = serve_in_thread(self.server)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        stop_server(self.server, self.thread)
 
 
 @pytest.fixture

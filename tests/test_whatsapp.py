@@ -280,11 +280,8 @@ async def test_signed_request_gets_whatsapp_formatted_reply(
 
 async def test_response_is_empty_twiml(twilio_api: FakeTwilio) -> None:
     async with serve(make_channel(twilio_api), FakeBot()) as server:
-        async with aiohttp.ClientSession() as session:
-            form = user_form()
-            headers = {"X-Twilio-Signature": sign(server.url, form)}
-            async with session.post(server.url, data=form, headers=headers) as resp:
-                text = await resp.text()
+        resp = await server.post(user_form())
+        text = await resp.text()
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("text/xml")
     assert re.fullmatch(r'<\?xml version="1.0" encoding="UTF-8"\?><Response ?/>', text)
@@ -451,11 +448,8 @@ async def test_crashing_bot_gets_dutch_apology(twilio_api: FakeTwilio) -> None:
 async def test_failed_send_falls_back_to_twiml(twilio_api: FakeTwilio) -> None:
     twilio_api.fail = True
     async with serve(make_channel(twilio_api), FakeBot()) as server:
-        async with aiohttp.ClientSession() as session:
-            form = user_form()
-            headers = {"X-Twilio-Signature": sign(server.url, form)}
-            async with session.post(server.url, data=form, headers=headers) as resp:
-                text = await resp.text()
+        resp = await server.post(user_form())
+        text = await resp.text()
     assert resp.status == 200
     assert "<Message>*Vitamine K2* zorgt dat calcium" in text
     assert "1. Vitamine D en zonlicht" in text
