@@ -8,7 +8,6 @@ PY := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/faq.tar.gz
 RASA_URL ?= http://127.0.0.1:5005
-LOOKUP_PORT ?= 8765
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
 # Quiet, offline Rasa: no telemetry, fewer TensorFlow and SQLAlchemy notices.
@@ -16,9 +15,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# The Rasa server's token for the action server (endpoints.yml); generated once
+# into var/secrets/ (private) unless the environment sets it.
+export FAQ_ACTION_TOKEN ?= $(shell scripts/secret.sh action-token)
 
 .PHONY: help install train run shell actions test test-unit test-stories test-e2e \
-        validate eval bench lint format lock clean answer-book lookup web test-browser tune
+        validate eval bench lint format lock clean purge answer-book lookup web test-browser tune
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -37,14 +39,14 @@ train: install $(MODEL) ## train the model (only when data, domain or config cha
 run: train ## start action server + Rasa server (REST, socket.io) on 127.0.0.1
 	@scripts/run.sh
 
-actions: install ## start only the action server
-	$(RASA) run actions --actions actions
+actions: install ## start only the action server (127.0.0.1:5055, token required)
+	$(PY) -m actions
 
 shell: train ## chat in the terminal (starts the action server in the background)
 	@scripts/run.sh shell
 
 validate: install ## check the content file and the Rasa training data
-	$(PY) -m actions.content
+	$(PY) -m faq.content
 	RASA_SPACY_MODEL=$$($(PY) scripts/spacy_pipeline.py which) \
 	  $(RASA) data validate
 
@@ -65,33 +67,35 @@ web: install ## serve the demo page with the chat widget on http://127.0.0.1:808
 	@scripts/web.sh
 
 tune: install ## choose FallbackClassifier thresholds on a validation split of data/nlu
-	$(PY) scripts/tune_thresholds.py
+	$(PY) -m tools.tune_thresholds
 
 test: validate test-unit test-stories test-e2e test-browser ## everything CI runs
 
 eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion.png, eval_errors.tsv)
-	$(PY) scripts/evaluate.py
+	$(PY) -m tools.evaluate
 
 bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); BENCH_ARGS=--train times training
-	$(PY) scripts/bench.py $(BENCH_ARGS)
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 answer-book: install ## answer book for customer service (CSV + HTML) in reports/answer-book
-	$(PY) scripts/answer_book.py
+	$(PY) -m staff.answer_book
 
-lookup: install ## top 3 topics: make lookup Q="vraag"; without Q an HTTP lookup on :8765 (needs make run)
-	@if [ -n "$$Q" ]; then $(PY) scripts/lookup.py --url $(RASA_URL) -- "$$Q"; \
-	else $(PY) scripts/lookup.py --serve --port $(LOOKUP_PORT) --rasa-url $(RASA_URL); fi
+lookup: install ## top 3 topics for a customer's question: make lookup Q="vraag" (needs make run, FAQ_STAFF_TOKEN)
+	@$(PY) -m staff.lookup --url $(RASA_URL) -- "$$Q"
 
 lint: install ## ruff check + ruff format --check (black style, 88 columns)
-	$(BIN)/ruff check actions channels policies scripts tests
-	$(BIN)/ruff format --check actions channels policies scripts tests
+	$(BIN)/ruff check actions faq server staff tools scripts tests
+	$(BIN)/ruff format --check actions faq server staff tools scripts tests
 
 format: install ## apply ruff format and fixes
-	$(BIN)/ruff format actions channels policies scripts tests
-	$(BIN)/ruff check --fix actions channels policies scripts tests
+	$(BIN)/ruff format actions faq server staff tools scripts tests
+	$(BIN)/ruff check --fix actions faq server staff tools scripts tests
 
 lock: ## re-pin every transitive dependency into constraints.txt
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
 
-clean: ## remove trained models, reports and the local tracker database
-	rm -rf models/*.tar.gz reports/* results tracker.db
+purge: install ## delete conversations older than FAQ_RETENTION_DAYS (default 90) from the tracker store
+	$(PY) -m server.purge
+
+clean: ## remove trained models, reports and local run-time state (var/: database, logs, secrets)
+	rm -rf models/*.tar.gz reports/* results var

@@ -9,7 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
-from actions.content import Topic
+from faq.content import Topic
+from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD
 
 #: Where "en magnesium?" goes when the last topic names no counterpart.
 DEFAULT_TOPIC_FOR_NUTRIENT = {
@@ -17,9 +18,6 @@ DEFAULT_TOPIC_FOR_NUTRIENT = {
     "vitamine_d": "functie_vitamine_d",
     "vitamine_k2": "vitamine_k2",
 }
-
-#: Entity value that asks for the article's full source list.
-ALL_SOURCES = "alle"
 
 
 class AnswerTopicAction(TopicAction):
@@ -138,7 +136,7 @@ class ActionSources(AnswerTopicAction):
                 buttons=[
                     {
                         "title": "Alle bronnen van het artikel",
-                        "payload": f'/bronnen{{"bereik": "{ALL_SOURCES}"}}',
+                        "payload": ALL_SOURCES_PAYLOAD,
                     }
                 ],
                 answer="bronnen",

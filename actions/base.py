@@ -16,7 +16,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
-from actions.content import Content, ContentError, Topic, get_content
+from faq.content import Content, ContentError, Topic, get_content
+from faq.reply import custom_payload, topic_payload
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def load_content_or_exit() -> Content:
 
 def topic_button(topic: Topic) -> Dict[Text, Text]:
     """Returns a button that asks for ``topic`` by its Dutch title."""
-    return {"title": topic.title, "payload": f"/{topic.id}"}
+    return {"title": topic.title, "payload": topic_payload(topic.id)}
 
 
 def ranked_content_topics(
@@ -118,15 +119,13 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             handoff: Whether the channel should hand the user to a person.
             **template_vars: Values for placeholders in ``response``.
         """
-        payload: Dict[Text, Any] = {"topic": topic_id, "sources": list(sources)}
-        if sources:
-            payload["source_links"] = [
-                self.content.sources[n].as_payload() for n in sources
-            ]
-        if answer:
-            payload["answer"] = answer
-        if handoff:
-            payload["handoff"] = True
+        payload = custom_payload(
+            topic_id,
+            sources=sources,
+            source_links=[self.content.sources[n].as_payload() for n in sources],
+            answer=answer,
+            handoff=handoff,
+        )
         logger.info(
             "reply topic=%s answer=%s sources=%s", topic_id, answer, list(sources)
         )

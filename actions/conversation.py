@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
@@ -17,6 +19,12 @@ from actions.base import (
     topic_button,
 )
 from actions.handoff import hand_off
+from faq.privacy import mask_id
+
+logger = logging.getLogger(__name__)
+
+#: Slot with the time (epoch seconds) of the last handoff of this conversation.
+SLOT_HANDOFF_AT = "handoff_op"
 
 #: General topics for personal questions whose NLU ranking names no content
 #: topic: the first pattern found in the message wins.
@@ -124,8 +132,27 @@ class ActionCustomerService(TopicAction):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        """Sends the contact details, marks the reply and hands off the transcript."""
-        await hand_off(tracker)
+        """Sends the contact details, marks the reply and hands off the transcript.
+
+        The transcript goes out at most once per ``FAQ_HANDOFF_MIN_INTERVAL``
+        per conversation (the time is kept in the tracker, so it holds across
+        restarts and replicas).
+        """
+        events: List[EventType] = []
+        last = tracker.get_slot(SLOT_HANDOFF_AT)
+        now = time.time()
+        if (
+            isinstance(last, (int, float))
+            and now - last < config.HANDOFF_MIN_INTERVAL_SECONDS
+        ):
+            logger.info(
+                "handoff voor %s overgeslagen: al doorgezet %.0f s geleden",
+                mask_id(tracker.sender_id),
+                now - last,
+            )
+        else:
+            await hand_off(tracker)
+            events.append(SlotSet(SLOT_HANDOFF_AT, now))
         lines = self.contact_lines()
         if lines:
             self.reply(
@@ -142,7 +169,7 @@ class ActionCustomerService(TopicAction):
                 response="utter_medewerker_zonder_gegevens",
                 handoff=True,
             )
-        return []
+        return events
 
 
 class ActionKnowledgeBase(TopicAction):

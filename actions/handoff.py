@@ -17,6 +17,7 @@ import requests
 from rasa_sdk import Tracker
 
 from actions import config
+from faq.privacy import mask_id
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ async def hand_off(tracker: Tracker) -> bool:
     """
     transcript = build_transcript(tracker)
     summary = (
-        f"handoff voor {tracker.sender_id}: {len(transcript['turns'])} berichten, "
-        f"topics {transcript['topics']}"
+        f"handoff voor {mask_id(tracker.sender_id)}: "
+        f"{len(transcript['turns'])} berichten, topics {transcript['topics']}"
     )
     if not config.HANDOFF_URL:
         logger.info("%s; geen FAQ_HANDOFF_URL ingesteld, alleen gelogd", summary)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import Content, get_content
+from faq.content import Content, get_content
 from tests.helpers import ROOT
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
@@ -84,3 +86,95 @@ def make_tracker(
         {},
         "action_listen",
     )
+
+
+def free_port() -> int:
+    """Returns a TCP port on 127.0.0.1 that is free right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve_sanic(app: Any) -> AsyncIterator[str]:
+    """Serves a Sanic app on a free port of 127.0.0.1; yields its base URL."""
+    from sanic import Sanic
+
+    Sanic.test_mode = True  # lets one process start several apps
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True
+    )
+    await server.startup()
+    await server.before_start()
+    serving = asyncio.ensure_future(server.serve_forever())
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serving.cancel()
+        await server.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_app(
+    blueprint: Any, url_prefix: str = "", agent: Any = None, *more: Any
+) -> AsyncIterator[str]:
+    """Serves channel blueprints in a real Sanic app on a free port.
+
+    Args:
+        blueprint: The channel's blueprint.
+        url_prefix: Where Rasa would mount it (e.g. ``/webhooks/rest``).
+        agent: Put in ``app.ctx.agent`` (as Rasa does), if given.
+        *more: Further ``(blueprint, url_prefix)`` pairs.
+
+    Yields:
+        The base URL, e.g. ``http://127.0.0.1:54321``.
+    """
+    from sanic import Sanic
+
+    Sanic.test_mode = True
+    app = Sanic(f"test_app_{free_port()}")
+    for bp, prefix in ((blueprint, url_prefix), *more):
+        app.blueprint(bp, url_prefix=prefix or None)
+    app.ctx.agent = agent
+    async with serve_sanic(app) as url:
+        yield url
+
+
+#: Words of short Dutch error messages ("Geen toegang.", "Het verzoek is te groot.").
+DUTCH_MARKERS = DUTCH_WORDS | {
+    "geen",
+    "te",
+    "deze",
+    "dit",
+    "ongeldig",
+    "ongeldige",
+    "toegang",
+    "verzoek",
+    "bestaat",
+    "stuur",
+    "veld",
+    "moet",
+    "tekst",
+    "sessie",
+    "berichten",
+    "wacht",
+    "probeer",
+    "opnieuw",
+    "methode",
+    "toegestaan",
+    "groot",
+    "token",
+}
+
+
+def looks_dutch_error(text: object) -> bool:
+    """Returns whether a (short) error message is Dutch and not English."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    dutch = sum(w in DUTCH_MARKERS for w in words)
+    english = sum(w in ENGLISH_WORDS | {"not", "is", "allowed", "found"} for w in words)
+    return dutch >= 1 and english <= dutch and "traceback" not in text.lower()

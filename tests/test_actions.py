@@ -14,7 +14,6 @@ from actions.answers import (
     ActionTellMore,
 )
 from actions.base import DEFAULT_SUGGESTIONS
-from actions.content import CONTENT_TOPIC_IDS, DOSE_PATTERN
 from actions.conversation import (
     ActionCustomerService,
     ActionHelp,
@@ -22,6 +21,7 @@ from actions.conversation import (
     ActionPersonalAdvice,
 )
 from actions.fallback import ActionFallback
+from faq.content import CONTENT_TOPIC_IDS, DOSE_PATTERN
 from tests.helpers import looks_dutch, make_tracker
 
 

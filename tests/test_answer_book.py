@@ -1,4 +1,4 @@
-"""Tests of the answer-book export (scripts/answer_book.py)."""
+"""Tests of the answer-book export (staff/answer_book.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Dict, List
 
 import pytest
 
-from actions.content import CONTENT_TOPIC_IDS
-from scripts import answer_book as ab
+from faq.content import CONTENT_TOPIC_IDS
+from staff import answer_book as ab
 from tests.helpers import ROOT
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -197,11 +197,11 @@ def test_text_to_html_paragraphs_and_lists():
 def test_cli_prints_one_line_per_file(tmp_path):
     out = tmp_path / "nieuw" / "map"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "answer_book.py"), "--out", str(out)],
+        [sys.executable, "-m", "staff.answer_book", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=60,
-        cwd="/",
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from actions import config
-from channels.guard import (
+from server import settings as config
+from server.channels.guard import (
     APOLOGY_TEXT,
     WholeMessageCollector,
     check_text,
@@ -117,7 +117,7 @@ async def test_guard_apologises_in_dutch_when_the_bot_fails(bot, reason, monkeyp
 async def test_lock_store_hands_over_quickly_and_in_order():
     from rasa.utils.endpoints import EndpointConfig
 
-    from channels.lock_store import FastInMemoryLockStore
+    from server.stores import FastInMemoryLockStore
 
     store = FastInMemoryLockStore(EndpointConfig(wait_time=0.005))
     order = []
@@ -138,7 +138,12 @@ async def test_lock_store_hands_over_quickly_and_in_order():
 
 @pytest.mark.parametrize(
     "sender, shown",
-    [("whatsapp:+31612345678", "…5678"), ("web-sessie-abc", "web-sessie-abc")],
+    [
+        ("whatsapp:+31612345678", "whatsapp:…5678"),
+        ("+31 6 1234 5678", "…5678"),
+        ("rest:Zx81kqPq0aB", "rest:Zx81…"),
+        ("rest-api:eval-17", "rest-api:eval…"),
+    ],
 )
-def test_logs_show_no_full_phone_numbers(sender, shown):
+def test_logs_show_no_full_phone_numbers_or_session_ids(sender, shown):
     assert masked(sender) == shown

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.content import (
+from faq.content import (
     CONTENT_TOPIC_IDS,
     CONVERSATION_TOPIC_IDS,
     DOSE_PATTERN,
@@ -191,7 +191,7 @@ def test_cli_and_action_server_stop_on_a_broken_file_without_a_traceback(raw, tm
     _unknown_related(data)
     path = write(tmp_path, data)
 
-    for args in (["-m", "actions.content"], ["-c", "import actions.base"]):
+    for args in (["-m", "faq.content"], ["-c", "import actions.base"]):
         result = run_python(args, path)
         assert result.returncode != 0
         assert "Traceback" not in result.stderr
@@ -199,6 +199,6 @@ def test_cli_and_action_server_stop_on_a_broken_file_without_a_traceback(raw, tm
 
 
 def test_cli_accepts_the_real_file():
-    result = run_python(["-m", "actions.content"], CONTENT_FILE)
+    result = run_python(["-m", "faq.content"], CONTENT_FILE)
     assert result.returncode == 0
     assert "17 topics, 15 bronnen" in result.stdout

@@ -1,20 +1,18 @@
-"""Tests of the agent lookup (scripts/lookup.py): ranking, HTTP server, CLI."""
+"""The customer-service lookup: ranking (faq.lookup), the Rasa-server route, the CLI."""
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List, Tuple
+import asyncio
+from typing import Any, Dict
 
+import aiohttp
 import pytest
-import requests
 
-from scripts import lookup as lk
-from tests.helpers import ROOT
+from faq import lookup as lk
+from server import settings
+from server.channels.lookup import StaffLookupInput
+from staff import lookup as staff_lookup
+from tests.helpers import looks_dutch, serve_app
 
 #: A Rasa parse result with content topics mixed with non-content intents.
 PARSE_RESULT: Dict[str, Any] = {
@@ -108,271 +106,134 @@ def test_format_text_is_dutch_and_names_sources(content):
     assert "Geen passend onderwerp" in lk.format_text("x", [])
 
 
-# --- handler functions ---------------------------------------------------------
+# --- the Rasa-server route ------------------------------------------------------
+
+STAFF_TOKEN = "medewerker-token-0123456789"
 
 
-def fake_parse(text: str) -> Dict[str, Any]:
-    return PARSE_RESULT
+class FakeAgent:
+    """Stands in for the Rasa agent the route calls in-process."""
+
+    def __init__(self) -> None:
+        self.parsed: list = []
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def parse_message(self, text: str) -> Dict[str, Any]:
+        self.parsed.append(text)
+        return PARSE_RESULT
 
 
-def broken_parse(text: str) -> Dict[str, Any]:
-    raise lk.RasaUnavailable("Kan de Rasa-server op http://127.0.0.1:1 niet bereiken.")
+@pytest.fixture
+async def route(monkeypatch):
+    monkeypatch.setattr(settings, "STAFF_TOKEN", STAFF_TOKEN)
+    agent = FakeAgent()
+    channel = StaffLookupInput.from_credentials({"top_k": 3})
+    async with serve_app(channel.blueprint(None), "/webhooks/lookup", agent) as url:
+        yield f"{url}/webhooks/lookup", agent
 
 
-def test_handle_get_and_post_without_a_server(content):
-    status, body = lk.handle_get(
-        "/lookup?q=magnesium%20%C3%A9n%20D", fake_parse, content
-    )
+async def post(url: str, body: Any = None, token: str | None = STAFF_TOKEN, **kw):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=body, headers=headers, **kw) as response:
+            return response.status, await response.json(content_type=None)
+
+
+async def test_the_route_returns_the_top3_with_answers_and_sources(route, content):
+    url, agent = route
+    status, body = await post(f"{url}/query", {"q": " magnesium én D "})
     assert status == 200
     assert body["query"] == "magnesium én D"
     assert [t["topic"] for t in body["topics"]] == EXPECTED_ORDER
-
-    status, body = lk.handle_post("/lookup", b'{"q": " hoi "}', fake_parse, content)
-    assert (status, body["query"]) == (200, "hoi")
-
-    assert lk.handle_get("/lookup", fake_parse, content)[0] == 400
-    assert lk.handle_get("/lookup?q=%20", fake_parse, content)[0] == 400
-    assert lk.handle_get("/elders?q=x", fake_parse, content)[0] == 404
-    assert lk.handle_post("/lookup", b"{niet json", fake_parse, content)[0] == 400
-    assert lk.handle_post("/lookup", b"\xff\xfe", fake_parse, content)[0] == 400
-    assert lk.handle_post("/lookup", b'["q"]', fake_parse, content)[0] == 400
-    assert lk.handle_post("/lookup", b'{"q": 5}', fake_parse, content)[0] == 400
-    assert lk.handle_post("/lookup", b"{}", fake_parse, content)[0] == 400
-    long_q = json.dumps({"q": "a" * (lk.MAX_QUERY_CHARS + 1)}).encode()
-    assert lk.handle_post("/lookup", long_q, fake_parse, content)[0] == 413
-    ok_q = json.dumps({"q": "a" * lk.MAX_QUERY_CHARS}).encode()
-    assert lk.handle_post("/lookup", ok_q, fake_parse, content)[0] == 200
-
-    status, body = lk.handle_get("/lookup?q=x", broken_parse, content)
-    assert status == 502
-    assert "127.0.0.1:1" in body["error"]
+    assert body["topics"][0]["short"] == content.topics[EXPECTED_ORDER[0]].short
+    assert agent.parsed == ["magnesium én D"]
 
 
-# --- HTTP: lookup server with a fake Rasa --------------------------------------
+@pytest.mark.parametrize("token, status", [(None, 401), ("fout-token", 401), ("", 401)])
+async def test_the_route_needs_the_staff_token_in_the_header(route, token, status):
+    url, agent = route
+    got, body = await post(f"{url}/query", {"q": "magnesium"}, token=token)
+    assert got == status
+    assert looks_dutch(body["error"]) or "token" in body["error"]
+    assert agent.parsed == []
 
 
-def serve_in_thread(server: ThreadingHTTPServer) -> Tuple[str, threading.Thread]:
-    """Serves ``server`` in a daemon thread; returns its URL and the thread."""
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+async def test_a_token_in_the_query_string_is_not_accepted(route):
+    url, agent = route
+    got, _ = await post(f"{url}/query?token={STAFF_TOKEN}", {"q": "x"}, token=None)
+    assert got == 401
+    assert agent.parsed == []
+
+
+async def test_without_a_configured_token_the_route_is_closed(route, monkeypatch):
+    url, agent = route
+    monkeypatch.setattr(settings, "STAFF_TOKEN", None)
+    got, body = await post(f"{url}/query", {"q": "magnesium"})
+    assert got == 403
+    assert "FAQ_STAFF_TOKEN" in body["error"]
+    assert agent.parsed == []
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"q": ""}, 400),
+        ({"q": "   "}, 400),
+        ({"q": 42}, 400),
+        (["q"], 400),
+        ({"q": "m" * (lk.MAX_QUERY_CHARS + 1)}, 413),
+    ],
+)
+async def test_bad_questions_get_a_dutch_4xx(route, body, status):
+    url, agent = route
+    got, reply = await post(f"{url}/query", body)
+    assert got == status
+    assert isinstance(reply["error"], str) and reply["error"]
+    assert agent.parsed == []
+
+
+async def test_invalid_json_and_get_get_dutch_errors(route):
+    url, _ = route
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{url}/query",
+            data=b"{niet json",
+            headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+        ) as response:
+            assert response.status == 400
+        async with session.get(f"{url}/query?q=x") as response:
+            assert response.status == 405
+            assert looks_dutch((await response.json())["error"])
+
+
+async def test_the_question_is_never_logged(route, caplog):
+    url, _ = route
+    caplog.set_level("DEBUG")
+    await post(f"{url}/query", {"q": "geheime vraag over zwangerschap"})
+    assert "zwangerschap" not in caplog.text
+
+
+# --- the terminal client (python -m staff.lookup) ---------------------------------
+
+
+async def test_cli_prints_readable_top3(route, capsys, monkeypatch):
+    url, _ = route
+    monkeypatch.setenv("FAQ_STAFF_TOKEN", STAFF_TOKEN)
+    base = url.rsplit("/webhooks", 1)[0]
+    code = await asyncio.to_thread(
+        staff_lookup.main, ["waarom magnesium?", "--url", base]
     )
-    thread.start()
-    return f"http://127.0.0.1:{server.server_address[1]}", thread
-
-
-def stop_server(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
-    """Stops a server started by :func:`serve_in_thread`."""
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-class FakeRasa:
-    """A tiny Rasa stand-in that answers POST /model/parse with a canned result."""
-
-    def __init__(self, response: Dict[str, Any], status: int = 200) -> None:
-        self.texts: List[str] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length) or b"{}")
-                fake.texts.append(payload.get("text"))
-                code = status if self.path == "/model/parse" else 404
-                data = json.dumps({**response, "text": payload.get("text")}).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url, self.thread = serve_in_thread(self.server)
-
-    def stop(self) -> None:
-        stop_server(self.server, self.thread)
-
-
-class LookupRunner:
-    """Runs the lookup server in a thread."""
-
-    def __init__(self, rasa_url: str, content: Any) -> None:
-        self.server = lk.make_server(0, rasa_url, content, quiet=True)
-        self.url, self.thread = serve_in_thread(self.server)
-
-    def stop(self) -> None:
-        stop_server(self.server, self.thread)
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.trust_env = False  # never through a proxy
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def fake_rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa(PARSE_RESULT)
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def lookup_server(fake_rasa, content) -> Iterator[LookupRunner]:
-    runner = LookupRunner(fake_rasa.url, content)
-    yield runner
-    runner.stop()
-
-
-def test_server_binds_to_localhost_only(lookup_server):
-    assert lookup_server.server.server_address[0] == "127.0.0.1"
-
-
-def test_get_returns_top1_as_utf8_json(lookup_server, fake_rasa, http):
-    response = http.get(
-        f"{lookup_server.url}/lookup", params={"q": "waarom één magnesium?"}, timeout=5
-    )
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    body = json.loads(response.content.decode("utf-8"))
-    assert body["query"] == "waarom één magnesium?"
-    assert body["topics"][0]["topic"] == "magnesium_activeert_vitamine_d"
-    assert len(body["topics"]) == 3
-    assert fake_rasa.texts == ["waarom één magnesium?"]
-
-
-def test_post_returns_top1(lookup_server, http):
-    response = http.post(
-        f"{lookup_server.url}/lookup",
-        json={"q": "welk eten bevat magnesium"},
-        timeout=5,
-    )
-    assert response.status_code == 200
-    assert response.json()["topics"][0]["topic"] == "magnesium_activeert_vitamine_d"
-
-
-@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "   "}])
-def test_get_empty_question_is_400(lookup_server, http, params):
-    response = http.get(f"{lookup_server.url}/lookup", params=params, timeout=5)
-    assert response.status_code == 400
-    assert "vraag" in response.json()["error"].lower()
-
-
-def test_post_empty_question_is_400(lookup_server, http):
-    response = http.post(f"{lookup_server.url}/lookup", json={"q": ""}, timeout=5)
-    assert response.status_code == 400
-
-
-def test_post_invalid_json_is_400(lookup_server, http):
-    response = http.post(
-        f"{lookup_server.url}/lookup",
-        data=b"{dit is geen json",
-        headers={"Content-Type": "application/json"},
-        timeout=5,
-    )
-    assert response.status_code == 400
-    assert "JSON" in response.json()["error"]
-
-
-def test_long_question_is_413(lookup_server, http, fake_rasa):
-    long_q = "magnesium " * 101
-    response = http.post(f"{lookup_server.url}/lookup", json={"q": long_q}, timeout=5)
-    assert response.status_code == 413
-    response = http.get(f"{lookup_server.url}/lookup", params={"q": long_q}, timeout=5)
-    assert response.status_code == 413
-    assert fake_rasa.texts == []
-
-
-def test_huge_body_is_413(lookup_server, http):
-    response = http.post(
-        f"{lookup_server.url}/lookup",
-        data=b"x" * (lk.MAX_BODY_BYTES + 1),
-        timeout=5,
-    )
-    assert response.status_code == 413
-
-
-def test_unknown_path_is_404(lookup_server, http):
-    assert http.get(f"{lookup_server.url}/elders?q=x", timeout=5).status_code == 404
-
-
-def test_rasa_down_is_502(content, http):
-    fake = FakeRasa(PARSE_RESULT)
-    rasa_url = fake.url
-    fake.stop()
-    runner = LookupRunner(rasa_url, content)
-    try:
-        response = http.get(
-            f"{runner.url}/lookup", params={"q": "magnesium"}, timeout=15
-        )
-    finally:
-        runner.stop()
-    assert response.status_code == 502
-    assert rasa_url in response.json()["error"]
-
-
-def test_rasa_error_status_is_502(content, http):
-    fake = FakeRasa({"error": "no model"}, status=404)
-    runner = LookupRunner(fake.url, content)
-    try:
-        response = http.get(
-            f"{runner.url}/lookup", params={"q": "magnesium"}, timeout=5
-        )
-    finally:
-        runner.stop()
-        fake.stop()
-    assert response.status_code == 502
-    assert "--enable-api" in response.json()["error"]
-
-
-# --- CLI -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_cli_prints_readable_top3(fake_rasa, capsys, content):
-    assert lk.main(["welk eten bevat magnesium", "--url", fake_rasa.url]) == 0
     out = capsys.readouterr().out
-    assert "Vraag: welk eten bevat magnesium" in out
-    for rank, topic_id in enumerate(EXPECTED_ORDER, start=1):
-        assert f"{rank}. {content.topic(topic_id).title} [{topic_id}]" in out
-    assert "%" in out
-    assert content.sources[3].url in out
+    assert code == 0
+    assert "1. " in out and "[magnesium_activeert_vitamine_d]" in out
 
 
-def test_cli_json(fake_rasa, capsys):
-    assert lk.main(["magnesium", "--url", fake_rasa.url, "--json"]) == 0
-    body = json.loads(capsys.readouterr().out)
-    assert body["query"] == "magnesium"
-    assert [t["topic"] for t in body["topics"]] == EXPECTED_ORDER
-
-
-def test_cli_rasa_down_exits_2_without_traceback():
-    url = f"http://127.0.0.1:{free_port()}"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "lookup.py"),
-            "magnesium",
-            "--url",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd="/",
-    )
-    assert proc.returncode == 2
-    assert url in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert "niet bereiken" in proc.stderr
+def test_cli_without_token_or_server_exits_2(monkeypatch, capsys):
+    monkeypatch.delenv("FAQ_STAFF_TOKEN", raising=False)
+    assert staff_lookup.main(["vraag"]) == 2
+    monkeypatch.setenv("FAQ_STAFF_TOKEN", "x")
+    assert staff_lookup.main(["vraag", "--url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "niet bereiken" in err

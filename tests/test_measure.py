@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from scripts import baseline as bl
-from scripts import bench
-from scripts import evaluate as ev
+from tools import baseline as bl
+from tools import bench
+from tools import evaluate as ev
 
 # ---------------------------------------------------------------- baseline
 

@@ -12,8 +12,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels.tracker_store import CachedSQLTrackerStore
-from policies.windowed import recent_view
+from server.policies import recent_view
+from server.stores import CachedSQLTrackerStore
 from tests.helpers import ROOT
 
 

@@ -1,6 +1,6 @@
 """The widget's socket.io channel, over a real socket.io connection (no model).
 
-A Sanic app serves ``channels.socketio.FaqSocketIOInput`` on a free port with a
+A Sanic app serves ``server.channels.socketio.FaqSocketIOInput`` on a free port with a
 fake Rasa message handler; python-socketio's client plays the widget.
 """
 
@@ -16,12 +16,12 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from actions import config
-from channels.guard import APOLOGY_TEXT, EMPTY_TEXT
-from channels.socketio import (
+from server import sessions
+from server import settings as config
+from server.channels.guard import APOLOGY_TEXT, EMPTY_TEXT
+from server.channels.socketio import (
     DEFAULT_CORS_ORIGINS,
     FaqSocketIOInput,
-    is_valid_session_id,
     join_room,
     parse_cors_origins,
     widget_message,
@@ -100,21 +100,17 @@ def test_cors_origins(value, expected):
     assert parse_cors_origins(value) == expected
 
 
-@pytest.mark.parametrize(
-    "value, ok",
-    [
-        ("0f3a9c", True),
-        ("a" * 128, True),
-        ("a" * 129, False),
-        ("", False),
-        ("x y", False),
-        (None, False),
-        (12, False),
-        ("<script>", False),
-    ],
-)
-def test_session_id_validation(value, ok):
-    assert is_valid_session_id(value) is ok
+def test_session_ids_are_issued_signed_and_namespaced():
+    session_id, conversation_id = sessions.issue("socketio")
+    assert conversation_id.startswith("socketio:")
+    assert sessions.conversation_of("socketio", session_id) == conversation_id
+    # Another channel's id, an altered one, or a made-up one is not accepted.
+    assert sessions.conversation_of("rest", session_id) is None
+    token, signature = session_id.split(".")
+    assert sessions.conversation_of("socketio", f"{token}.{'0' * 32}") is None
+    assert sessions.conversation_of("socketio", "whatsapp:+31612345678") is None
+    assert sessions.conversation_of("socketio", None) is None
+    assert sessions.conversation_of("socketio", 12) is None
 
 
 class _SyncRooms:
@@ -211,22 +207,17 @@ async def _client(
     return client, bot, confirm
 
 
-async def test_session_persistence_joins_the_room_and_each_reply_is_whole(server):
+async def test_a_session_has_one_connection_and_each_reply_is_whole(server):
     url, rasa = server
     first, first_bot, first_confirm = await _client(url)
     second, second_bot, second_confirm = await _client(url)
     try:
         await first.emit("session_request", {"session_id": None})
         session_id = await asyncio.wait_for(first_confirm.get(), WAIT)
-        assert is_valid_session_id(session_id)
-        # A reload: a new socket asks for the stored session.
-        await second.emit("session_request", {"session_id": session_id})
-        assert await asyncio.wait_for(second_confirm.get(), WAIT) == session_id
+        conversation_id = sessions.conversation_of("socketio", session_id)
+        assert conversation_id is not None
 
-        await first.emit(
-            "user_uttered",
-            {"message": " hallo ", "session_id": session_id, "customData": {"a": 1}},
-        )
+        await first.emit("user_uttered", {"message": " hallo ", "customData": {"a": 1}})
         expected = {
             "text": "Je zei: hallo",
             "quick_replies": [
@@ -234,16 +225,46 @@ async def test_session_persistence_joins_the_room_and_each_reply_is_whole(server
             ],
             "metadata": {"custom": {"topic": "groet", "sources": []}},
         }
-        # Both sockets are in the session's room: the reply reaches both.
         assert await asyncio.wait_for(first_bot.get(), WAIT) == expected
-        assert await asyncio.wait_for(second_bot.get(), WAIT) == expected
-        assert first_bot.empty()
         message = rasa.received[0]
-        assert (message.sender_id, message.metadata) == (session_id, {"a": 1})
+        assert (message.sender_id, message.metadata) == (conversation_id, {"a": 1})
         assert message.input_channel == "socketio"
+
+        # A reload: a new socket continues the stored session and takes it over;
+        # the old connection no longer receives its replies.
+        await second.emit("session_request", {"session_id": session_id})
+        assert await asyncio.wait_for(second_confirm.get(), WAIT) == session_id
+        await second.emit("user_uttered", {"message": "verder"})
+        assert (await asyncio.wait_for(second_bot.get(), WAIT))["text"] == (
+            "Je zei: verder"
+        )
+        assert rasa.received[1].sender_id == conversation_id
+        await asyncio.sleep(0.3)
+        assert first_bot.empty()
     finally:
         await first.disconnect()
         await second.disconnect()
+
+
+async def test_a_made_up_or_foreign_session_id_gets_a_new_session(server):
+    url, rasa = server
+    client, bot, confirm = await _client(url)
+    try:
+        for claimed in ("whatsapp:+31612345678", "abc", {"x": 1}):
+            await client.emit("session_request", {"session_id": claimed})
+            issued = await asyncio.wait_for(confirm.get(), WAIT)
+            assert issued != claimed
+            assert sessions.conversation_of("socketio", issued)
+        # A session_id inside a message is ignored: the bound session counts.
+        await client.emit(
+            "user_uttered", {"message": "hoi", "session_id": "whatsapp:+316"}
+        )
+        await asyncio.wait_for(bot.get(), WAIT)
+        assert rasa.received[-1].sender_id == sessions.conversation_of(
+            "socketio", issued
+        )
+    finally:
+        await client.disconnect()
 
 
 async def test_empty_message_gets_a_dutch_reply_without_asking_rasa(server):
@@ -297,3 +318,43 @@ async def test_only_configured_page_origins_may_connect(server):
     denied = await asyncio.to_thread(get, "http://evil.example")
     assert denied.status_code == 400
     assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+# ------------------------------------------------------------ bad-input matrix
+
+from tests.badinput import CASES, MISSING  # noqa: E402
+from tests.helpers import looks_dutch  # noqa: E402
+
+SOCKET_CASES = [c for c in CASES if c.method == "POST" and not c.suffix]
+
+
+async def test_every_bad_input_gets_a_dutch_reply_over_socketio(server, monkeypatch):
+    url, rasa = server
+    from server import limits
+
+    monkeypatch.setattr(limits, "_limits", limits.RateLimits(0, 0))
+    client, bot, confirm = await _client(url)
+    try:
+        await client.emit("session_request", {"session_id": None})
+        await asyncio.wait_for(confirm.get(), WAIT)
+        for case in SOCKET_CASES:
+            if case.raw is not None:
+                data: Any = case.raw.decode("utf-8", "replace")[:5000]
+            else:
+                data = dict(case.extra)
+                if case.text is not MISSING:
+                    data["message"] = case.text
+            await client.emit("user_uttered", data)
+            event = await asyncio.wait_for(bot.get(), WAIT)
+            # The fake Rasa echoes ("Je zei: ..."); the channel's own replies are Dutch.
+            assert event["text"].startswith("Je zei:") or looks_dutch(event["text"]), (
+                case.name,
+                event,
+            )
+            assert event["metadata"]["custom"]["topic"], case.name
+        assert client.connected
+        for message in rasa.received:
+            assert message.sender_id.startswith("socketio:")
+            assert not message.text.startswith("/")
+    finally:
+        await client.disconnect()

@@ -35,10 +35,10 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
-from actions import config
-from channels import whatsapp
-from channels.guard import APOLOGY_TEXT, EMPTY_TEXT
-from channels.whatsapp import (
+from server import settings as config
+from server.channels import whatsapp_twilio as whatsapp
+from server.channels.guard import APOLOGY_TEXT, EMPTY_TEXT
+from server.channels.whatsapp_twilio import (
     OPTIONS_HINT,
     TEXT_ONLY_TEXT,
     OfferedOptions,
@@ -238,7 +238,7 @@ async def serve(channel: WhatsAppInput, bot: Handler) -> AsyncIterator[Server]:
 
 @pytest.fixture
 def log_info(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="channels.whatsapp")
+    caplog.set_level(logging.INFO, logger="server.channels.whatsapp_twilio")
     return caplog
 
 

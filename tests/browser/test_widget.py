@@ -1,7 +1,7 @@
 """The website widget in real headless Chromium, against the real stack.
 
 Starts, on free ports on 127.0.0.1: the action server and the Rasa server
-(``scripts/stack.py``, with the socket.io channel added to its credentials) and
+(``tools/stack.py``, with the socket.io channel added to its credentials) and
 the demo page (``scripts/web.sh``, which runs ``npm ci`` when ``web/node_modules``
 is missing). Drives Debian's Chromium (``/usr/bin/chromium``) with Playwright.
 
@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from scripts.stack import CREDENTIALS, MODEL, ROOT, Stack, free_port, tail
 from tests.helpers import looks_dutch
+from tools.stack import CREDENTIALS, MODEL, ROOT, Stack, free_port, tail
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -61,7 +61,7 @@ REPLY_WAIT_MS = 30_000
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 SOCKETIO_CREDENTIALS = """\
-channels.socketio.FaqSocketIOInput:
+server.channels.socketio.FaqSocketIOInput:
   user_message_evt: user_uttered
   bot_message_evt: bot_uttered
   session_persistence: true

@@ -12,7 +12,7 @@
   }
 
   window.WebChat.default({
-    // socket.io on the Rasa server (channels.socketio.FaqSocketIOInput).
+    // socket.io on the Rasa server (server.channels.socketio.FaqSocketIOInput).
     socketUrl: rasaUrl,
     socketPath: '/socket.io/',
     // Sent once, when a new conversation opens: the assistant greets.

@@ -15,13 +15,13 @@ but:
   sanitise link URLs): it forms no markdown link, image, code span or HTML,
   only bare ``http(s)`` URLs become links, and single line breaks are kept;
 - an empty or oversized message gets a short Dutch reply, and Rasa being
-  silent or slow gets the Dutch apology (``channels.guard``);
+  silent or slow gets the Dutch apology (``server.channels.guard``);
 - the socket.io server only accepts the configured page origins
   (``cors_allowed_origins``) instead of Rasa's "any origin, no CORS headers".
 
 Credentials (``credentials.yml``)::
 
-    channels.socketio.FaqSocketIOInput:
+    server.channels.socketio.FaqSocketIOInput:
       user_message_evt: user_uttered
       bot_message_evt: bot_uttered
       session_persistence: true
@@ -30,8 +30,14 @@ Credentials (``credentials.yml``)::
         - http://127.0.0.1:8080
         - http://localhost:8080
 
-A ``session_id`` is a bearer secret: whoever knows it joins the conversation.
-The server generates it (``uuid4``) unless the client sends a well-formed one.
+Conversation ids come from the server (:mod:`server.sessions`): a session id
+is random and signed, so a client cannot make one up, and the conversation
+is stored as ``socketio:<random part>``, apart from every other channel. A
+socket joins a conversation only through ``session_request``; a message's own
+``session_id`` field is ignored. When a second connection takes over a
+session (a page reload, another tab), the first one leaves the conversation's
+room, so replies reach only the newest connection. Messages are limited per
+IP address and per conversation (a Dutch notice when exceeded).
 """
 
 from __future__ import annotations
@@ -40,7 +46,6 @@ import inspect
 import json
 import logging
 import re
-import uuid
 from typing import (
     Any,
     Awaitable,
@@ -62,22 +67,24 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.guard import (
+from faq.reply import system_reply
+from server import limits, sessions
+from server.channels.guard import (
     APOLOGY_TEXT,
     MESSAGE_KEYS,
     WholeMessageCollector,
     check_text,
+    client_ip,
     handle_guarded,
-    system_message,
+    install_http_hardening,
+    metadata_problem,
+    user_text,
 )
 
 logger = logging.getLogger(__name__)
 
 #: Origins of the demo page (``scripts/web.sh``), used when none are configured.
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
-
-#: A client-chosen session id must look like the ids the server hands out.
-SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 #: Characters that would let bot text form markdown links, images or code spans;
 #: a backslash escape is enough for these in the widget's remark-parse 5.
@@ -115,13 +122,6 @@ def parse_cors_origins(value: Any) -> CorsOrigins:
         return "*"
     # python-engineio reads [] as "no CORS checks at all"; None is same-origin.
     return origins or None
-
-
-def is_valid_session_id(session_id: Any) -> bool:
-    """Returns whether a client-sent session id may be used as conversation id."""
-    return isinstance(session_id, str) and bool(
-        SESSION_ID_PATTERN.fullmatch(session_id)
-    )
 
 
 def widget_text(text: Text) -> Text:
@@ -345,6 +345,12 @@ class FaqSocketIOInput(SocketIOInput):
             metadata_key,
         )
         self.cors_allowed_origins = parse_cors_origins(cors_allowed_origins)
+        #: conversation id -> the one socket that receives its replies
+        self.holders: Dict[Text, Text] = {}
+        #: socket id -> its conversation id
+        self.conversations: Dict[Text, Text] = {}
+        #: socket id -> client address (for the per-IP rate limit)
+        self.client_ips: Dict[Text, Text] = {}
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Creates the output channel for messages outside a user turn."""
@@ -362,6 +368,7 @@ class FaqSocketIOInput(SocketIOInput):
         socketio_webhook = SocketBlueprint(
             sio, self.socketio_path, "socketio_webhook", __name__
         )
+        install_http_hardening(socketio_webhook)
         self.sio = sio
         output = FaqSocketIOOutput(sio, self.bot_message_evt, self.namespace)
         logger.info("socket.io accepts page origins: %s", self.cors_allowed_origins)
@@ -372,11 +379,15 @@ class FaqSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            request = environ.get("sanic.request")
+            if request is not None:
+                self.client_ips[sid] = client_ip(request)
             return self.authorize(sid, auth)
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
-            logger.debug("socket %s disconnected", sid)
+            self.unbind(sid)
+            self.client_ips.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None) -> None:
@@ -403,26 +414,55 @@ class FaqSocketIOInput(SocketIOInput):
         return bool(payload)
 
     async def start_session(self, sio: AsyncServer, sid: Text, data: Any) -> Text:
-        """Answers ``session_request``: joins the conversation's room.
+        """Answers ``session_request``: binds the socket to a conversation.
 
         Args:
             sio: The socket.io server.
             sid: The socket id.
-            data: ``{"session_id": ...}``; a missing or malformed id gets a new one.
+            data: ``{"session_id": ...}``; an id this server did not issue
+                (or none) gets a new session.
 
         Returns:
             The session id confirmed to the client.
         """
-        session_id = data.get("session_id") if isinstance(data, dict) else None
-        if not is_valid_session_id(session_id):
-            session_id = uuid.uuid4().hex
-        if self.session_persistence:
-            await join_room(sio, sid, session_id, self.namespace)
+        claimed = data.get("session_id") if isinstance(data, dict) else None
+        conversation_id = sessions.conversation_of(self.name(), claimed)
+        if conversation_id is None or not isinstance(claimed, str):
+            session_id, conversation_id = sessions.issue(self.name())
+        else:
+            session_id = claimed
+        await self.bind(sio, sid, conversation_id)
         await sio.emit(
             "session_confirm", session_id, room=sid, namespace=self.namespace
         )
-        logger.debug("socket %s joined session %s", sid, session_id)
         return session_id
+
+    async def bind(self, sio: AsyncServer, sid: Text, conversation_id: Text) -> None:
+        """Makes ``sid`` the one connection of a conversation.
+
+        A connection that held the conversation before leaves its room, so
+        two connections never both receive its replies.
+        """
+        previous = self.holders.get(conversation_id)
+        if previous and previous != sid:
+            result = sio.leave_room(previous, conversation_id, namespace=self.namespace)
+            if inspect.isawaitable(result):
+                await result
+            self.conversations.pop(previous, None)
+            logger.info("socket.io session taken over by a new connection")
+        old_conversation = self.conversations.get(sid)
+        if old_conversation and old_conversation != conversation_id:
+            self.holders.pop(old_conversation, None)
+        self.holders[conversation_id] = sid
+        self.conversations[sid] = conversation_id
+        if self.session_persistence:
+            await join_room(sio, sid, conversation_id, self.namespace)
+
+    def unbind(self, sid: Text) -> None:
+        """Forgets a closed connection."""
+        conversation_id = self.conversations.pop(sid, None)
+        if conversation_id and self.holders.get(conversation_id) == sid:
+            del self.holders[conversation_id]
 
     def user_metadata(self, data: Dict[Text, Any]) -> Dict[Text, Any]:
         """Returns the message metadata the client sent, or ``{}``."""
@@ -447,49 +487,52 @@ class FaqSocketIOInput(SocketIOInput):
             output: Emits the widget events.
             on_new_message: Rasa's message handler.
             sid: The socket id.
-            data: ``{"message", "session_id", <metadata_key>}`` from the widget.
+            data: ``{"message", <metadata_key>}`` from the widget.
 
         Returns:
             The bot messages of this turn, in Rasa's format.
         """
         if not isinstance(data, dict):
             data = {}
-        sender_id = sid
-        if self.session_persistence:
-            session_id = data.get("session_id")
-            if is_valid_session_id(session_id):
-                sender_id = session_id
-                # Idempotent; also covers a client that skipped session_request.
-                await join_room(output.sio, sid, sender_id, self.namespace)
-            else:
-                logger.warning(
-                    "message without a valid session_id from socket %s; "
-                    "answering this socket only",
-                    sid,
-                )
+        conversation_id = self.conversations.get(sid)
+        if conversation_id is None:
+            # No session_request: this connection gets a session of its own.
+            await self.start_session(output.sio, sid, None)
+            conversation_id = self.conversations[sid]
+        recipient = conversation_id if self.session_persistence else sid
         text = data.get("message")
         if not isinstance(text, str):
             text = None
+        metadata = self.user_metadata(data)
 
-        rejection = check_text(sender_id, text)
-        if rejection is not None:
-            messages: Sequence[Dict[Text, Any]] = [rejection]
+        messages: Sequence[Dict[Text, Any]]
+        rejection = check_text(conversation_id, text)
+        if metadata_problem(metadata):
+            metadata = {}
+        if not await limits.shared().allow(
+            ip=self.client_ips.get(sid), conversation=conversation_id
+        ):
+            messages = [
+                system_reply(conversation_id, limits.TOO_MANY_TEXT, "te_veel_berichten")
+            ]
+        elif rejection is not None:
+            messages = [rejection]
         else:
             collector = WholeMessageCollector()
             message = UserMessage(
-                (text or "").strip(),
+                user_text(text or ""),
                 collector,
-                sender_id,
+                conversation_id,
                 input_channel=self.name(),
-                metadata=self.user_metadata(data),
+                metadata=metadata,
             )
             messages = await handle_guarded(on_new_message, message, collector)
 
-        if await output.emit_messages(sender_id, messages) == 0:
+        if await output.emit_messages(recipient, messages) == 0:
             messages = [
-                system_message(
-                    sender_id, APOLOGY_TEXT, "storing:geen_zichtbaar_antwoord"
+                system_reply(
+                    conversation_id, APOLOGY_TEXT, "storing:geen_zichtbaar_antwoord"
                 )
             ]
-            await output.emit_messages(sender_id, messages)
+            await output.emit_messages(recipient, messages)
         return list(messages)

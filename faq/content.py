@@ -6,7 +6,7 @@ all read it through :func:`load_content`. Loading validates the whole file and
 raises :class:`ContentError` naming the file, the topic and the field, so a
 broken file stops the assistant at start-up instead of in a conversation.
 
-Run ``python -m actions.content [path]`` to check a file from the shell.
+Run ``python -m faq.content [path]`` to check a file from the shell.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 
 import yaml
 
-from actions import config
+from faq import settings as config
 
 #: Content topics of the contract in shared/topics.md, in contract order.
 CONTENT_TOPIC_IDS: Tuple[Text, ...] = (

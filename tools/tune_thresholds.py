@@ -17,8 +17,8 @@ is worse than an honest "not sure", which costs only a rephrasing or a click
 on a suggested topic. Ties go to the larger ambiguity threshold.
 
 Usage:
-    python scripts/tune_thresholds.py [--cost 2] [--seed 42]
-    python scripts/tune_thresholds.py --rows reports/thresholds.json  # re-choose only
+    python -m tools.tune_thresholds [--cost 2] [--seed 42]
+    python -m tools.tune_thresholds --rows reports/thresholds.json  # re-choose only
 
 Writes reports/thresholds.json and reports/thresholds.md.
 """
@@ -36,10 +36,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from faq.settings import PROJECT_DIR as ROOT
+
 sys.path.insert(0, str(ROOT))
 
-from actions.content import CONTENT_TOPIC_IDS  # noqa: E402
+from faq.content import CONTENT_TOPIC_IDS
 
 THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(15)]  # 0.20 .. 0.90
 AMBIGUITIES = [0.0, 0.05, 0.1, 0.15, 0.2]
@@ -173,7 +174,7 @@ def main() -> int:
         ]
         examples = len(validation)
     best = choose(rows, args.cost)
-    command = "python scripts/tune_thresholds.py " + " ".join(sys.argv[1:])
+    command = "python -m tools.tune_thresholds " + " ".join(sys.argv[1:])
     lines = [
         "# FallbackClassifier thresholds, chosen on a validation split",
         "",

@@ -1,8 +1,14 @@
-"""Two measured speed-ups of Rasa 3.6.21's per-message path, applied on import.
+"""Every change this project makes to Rasa's private behaviour, in one module.
 
-Profiling the Rasa server (py-spy, 120-turn conversation; see README "Figures")
-showed two costs that grow with every message and have nothing to do with the
-conversation itself:
+Nothing is changed on import. :func:`apply` installs the patches explicitly
+(``python -m server`` calls it before Rasa starts) and only on the Rasa
+version they were written and tested against; on any other version it logs a
+warning and changes nothing, so an upgrade runs stock Rasa until someone has
+reviewed this file. Each patch keeps Rasa's original in :data:`ORIGINALS`, and
+``tests/test_rasa_patches.py`` compares the two on real trackers.
+
+Profiling the Rasa server (py-spy, 120-turn conversation; README "Figures")
+showed three costs that grow with every message:
 
 1. ``Event.resolve_by_type`` walks all ``Event`` subclasses recursively for
    every stored event it deserialises, so loading a tracker costs
@@ -10,41 +16,66 @@ conversation itself:
 2. ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``,
    which checks the large response schema itself and builds a new validator
    on every custom-action call. We build the validator once.
+3. ``RemoteAction._action_call_format`` sends the whole session's events to
+   the action server on every call, so each call is slower than the last. Our
+   actions read only slots and the latest message (both sent separately) and,
+   for a handoff, the recent transcript, so the call carries the last
+   ``ACTION_CALL_EVENTS`` events instead.
 
-3. ``RemoteAction`` sends the whole session's events to the action server on
-   every call, so each call is slower than the last. Our actions read only
-   slots and the latest message (both sent separately) and, for a handoff,
-   the recent transcript, so the call carries the last ``ACTION_CALL_EVENTS``
-   events instead.
-
-Behaviour is unchanged: same classes, same errors. ``apply()`` is idempotent
-and is called when the ``channels`` package is imported (the Rasa server
-imports it through credentials.yml and endpoints.yml).
+Behaviour is otherwise unchanged: same classes, same errors.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Optional, Text, Type
+import logging
+from typing import Any, Callable, Dict, List, Optional, Text, Type
 
-_APPLIED = False
+logger = logging.getLogger(__name__)
+
+#: The Rasa version these patches were written against and tested on.
+SUPPORTED_RASA_VERSION = "3.6.21"
 
 #: Events sent to the action server per call (the slots are always complete).
 ACTION_CALL_EVENTS = 200
 
-
-def apply() -> None:
-    """Installs both speed-ups once per process."""
-    global _APPLIED
-    if _APPLIED:
-        return
-    _APPLIED = True
-    _cache_event_types()
-    _cache_action_response_validator()
-    _trim_action_call_events()
+#: Rasa's original functions, by patch name (filled in by :func:`apply`).
+ORIGINALS: Dict[Text, Callable[..., Any]] = {}
 
 
-def _cache_event_types() -> None:
+def apply(rasa_version: Optional[Text] = None) -> List[Text]:
+    """Installs the patches once per process, if the Rasa version matches.
+
+    Args:
+        rasa_version: The version to check; defaults to the installed Rasa's.
+
+    Returns:
+        The names of the patches now in place (empty on another version).
+    """
+    import rasa
+
+    version = rasa_version or rasa.__version__
+    if version != SUPPORTED_RASA_VERSION:
+        logger.warning(
+            "Rasa %s is not %s: server.rasa_patches not applied (review the "
+            "module and its tests before an upgrade)",
+            version,
+            SUPPORTED_RASA_VERSION,
+        )
+        return []
+    for name, install in PATCHES.items():
+        if name not in ORIGINALS:
+            ORIGINALS[name] = install()
+    logger.info("Rasa patches applied: %s", ", ".join(ORIGINALS))
+    return list(ORIGINALS)
+
+
+def applied() -> List[Text]:
+    """Returns the names of the patches in place in this process."""
+    return list(ORIGINALS)
+
+
+def _cache_event_types() -> Callable[..., Any]:
     from rasa.shared.core import events
     from rasa.shared.utils.common import all_subclasses
 
@@ -67,9 +98,10 @@ def _cache_event_types() -> None:
         return original(type_name, default)
 
     events.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    return original
 
 
-def _cache_action_response_validator() -> None:
+def _cache_action_response_validator() -> Callable[..., Any]:
     from jsonschema import ValidationError
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -95,10 +127,12 @@ def _cache_action_response_validator() -> None:
             )
             raise error
 
+    original = RemoteAction._validate_action_result
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    return original
 
 
-def _trim_action_call_events() -> None:
+def _trim_action_call_events() -> Callable[..., Any]:
     import rasa
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.trackers import EventVerbosity
@@ -121,4 +155,14 @@ def _trim_action_call_events() -> None:
             result["domain"] = domain.as_dict()
         return result
 
+    original = RemoteAction._action_call_format
     RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
+    return original
+
+
+#: The patches by name; each installer returns Rasa's original.
+PATCHES: Dict[Text, Callable[[], Callable[..., Any]]] = {
+    "event_type_table": _cache_event_types,
+    "action_response_validator": _cache_action_response_validator,
+    "action_call_recent_events": _trim_action_call_events,
+}

@@ -27,8 +27,8 @@ do it, minimally (:meth:`Baseline.answer`):
   topic, else ``hulp``; ``ontkennen`` answers ``hulp``.
 
 Usage:
-    python scripts/baseline.py "vraag"                 # print the topic
-    python scripts/baseline.py --serve --port 8777     # HTTP on 127.0.0.1
+    python -m tools.baseline "vraag"                 # print the topic
+    python -m tools.baseline --serve --port 8777     # HTTP on 127.0.0.1
 
 The server answers ``POST /predict`` with a JSON body ``{"text": "...",
 "sender": "..."}`` (``sender`` optional: keeps follow-up state per sender) with
@@ -56,15 +56,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from actions.content import (  # noqa: E402
+from faq.content import (
     CONTENT_TOPIC_IDS,
     CONVERSATION_TOPIC_IDS,
     get_content,
 )
+from faq.settings import PROJECT_DIR as ROOT
 
 NLU_DIR = ROOT / "data" / "nlu"
 FALLBACK = "fallback"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import jwt
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,19 +25,23 @@ BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "faq.tar.gz"
 
 CREDENTIALS = """\
-channels.rest.FaqRestInput:
+server.channels.rest.FaqRestInput:
+server.channels.lookup.StaffLookupInput:
+server.channels.status.StatusInput:
 """
 
 ENDPOINTS = """\
 action_endpoint:
   url: "http://127.0.0.1:{action_port}/webhook"
+  headers:
+    Authorization: Bearer ${{FAQ_ACTION_TOKEN}}
   enable_selective_domain: true
 tracker_store:
-  type: channels.tracker_store.CachedSQLTrackerStore
+  type: server.stores.CachedSQLTrackerStore
   dialect: "sqlite"
   db: "{db}"
 lock_store:
-  type: channels.lock_store.FastInMemoryLockStore
+  type: server.stores.FastInMemoryLockStore
   wait_time: 0.005
 """
 
@@ -79,6 +85,7 @@ class Stack:
         model: Path = MODEL,
         env: Optional[Dict[str, str]] = None,
         rasa_args: Optional[List[str]] = None,
+        api: bool = False,
     ) -> None:
         """Prepares config files in ``workdir``; starts nothing yet.
 
@@ -87,6 +94,7 @@ class Stack:
             model: The trained model archive.
             env: Extra environment variables for both servers.
             rasa_args: Extra arguments for ``rasa run``.
+            api: Whether to open Rasa's HTTP API (JWT-protected) for ``parse``.
         """
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -96,14 +104,28 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         self.action_url = f"http://127.0.0.1:{self.action_port}"
         self.db = self.workdir / "tracker.db"
+        #: Server-to-server REST token: the harness names its conversations.
+        self.rest_token = secrets.token_hex(16)
+        self.staff_token = secrets.token_hex(16)
+        self.jwt_secret = secrets.token_hex(32) if api else None
         self.env = {
             **os.environ,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "SANIC_HOST": "127.0.0.1",
+            "ACTIONS_HOST": "127.0.0.1",
+            "ACTIONS_PORT": str(self.action_port),
+            "FAQ_ACTION_TOKEN": secrets.token_hex(16),
+            "FAQ_SESSION_SECRET": secrets.token_hex(32),
+            "FAQ_REST_TOKEN": self.rest_token,
+            "FAQ_STAFF_TOKEN": self.staff_token,
+            # The harness drives many conversations from one address.
+            "FAQ_RATE_PER_IP": "0",
+            "FAQ_RATE_PER_CONVERSATION": "0",
             **(env or {}),
         }
+        if self.jwt_secret:
+            self.env["RASA_JWT_SECRET"] = self.jwt_secret
         self.rasa_args = list(rasa_args or [])
         (self.workdir / "credentials.yml").write_text(CREDENTIALS)
         (self.workdir / "endpoints.yml").write_text(
@@ -130,15 +152,7 @@ class Stack:
         started = time.monotonic()
         self.actions = self._spawn(
             "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
+            [str(BIN / "python"), "-m", "actions"],
         )
         wait_until(
             f"{self.action_url}/health",
@@ -154,7 +168,9 @@ class Stack:
         self.rasa = self._spawn(
             "rasa",
             [
-                str(BIN / "rasa"),
+                str(BIN / "python"),
+                "-m",
+                "server",
                 "run",
                 "--model",
                 str(self.model),
@@ -162,7 +178,7 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.rasa_port),
-                "--enable-api",
+                *(["--enable-api"] if self.jwt_secret else []),
                 "--credentials",
                 str(self.workdir / "credentials.yml"),
                 "--endpoints",
@@ -215,20 +231,48 @@ class Stack:
     def send(
         self, sender: str, text: str, timeout: float = 60, **kwargs: Any
     ) -> List[Dict[str, Any]]:
-        """Sends one user message over REST and returns the bot's messages."""
+        """Sends one user message over REST and returns the bot's messages.
+
+        The harness is a server-to-server client (``FAQ_REST_TOKEN``), so it
+        names its conversations itself (stored as ``rest-api:<sender>``).
+        """
+        headers = {"Authorization": f"Bearer {self.rest_token}"}
+        headers.update(kwargs.pop("headers", None) or {})
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
             timeout=timeout,
+            headers=headers,
             **kwargs,
         )
         response.raise_for_status()
         return response.json()
 
     def parse(self, text: str) -> Dict[str, Any]:
-        """Returns Rasa's NLU parse of a text (``/model/parse``)."""
+        """Returns Rasa's NLU parse of a text (``/model/parse``; needs ``api``)."""
+        if not self.jwt_secret:
+            raise RuntimeError("Stack(api=True) is needed for parse()")
+        token = jwt.encode(
+            {"user": {"username": "tools", "role": "admin"}},
+            self.jwt_secret,
+            algorithm="HS256",
+        )
         response = requests.post(
-            f"{self.url}/model/parse", json={"text": text}, timeout=30
+            f"{self.url}/model/parse",
+            json={"text": text},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def lookup(self, question: str) -> Dict[str, Any]:
+        """Asks the staff lookup route (with the staff token) for top topics."""
+        response = requests.post(
+            f"{self.url}/webhooks/lookup/query",
+            json={"q": question},
+            headers={"Authorization": f"Bearer {self.staff_token}"},
+            timeout=30,
         )
         response.raise_for_status()
         return response.json()

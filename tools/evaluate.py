@@ -1,11 +1,11 @@
 """Held-out evaluation of the bot against the TF-IDF + LinearSVC baseline.
 
 ``make eval``: starts the real stack (action server + Rasa server, via
-:class:`scripts.stack.Stack` in a temporary folder), sends every held-out
+:class:`tools.stack.Stack` in a temporary folder), sends every held-out
 message of ``tests/heldout/messages.yml`` over REST, and reads the answered
 topic from each reply's ``custom.topic`` (the first message with a topic).
 Every ``single`` message is its own conversation; every ``multi_turn`` case is
-one conversation. The baseline (``scripts/baseline.py``) answers the same
+one conversation. The baseline (``tools.baseline``) answers the same
 messages with the same conversation structure.
 
 Figures (single messages unless noted):
@@ -33,8 +33,8 @@ choose it with cross-validation on the training data, e.g.
 ``rasa test nlu --cross-validation``.
 
 Usage:
-    python scripts/evaluate.py [--workers N] [--out reports]
-    python scripts/evaluate.py --sweep
+    python -m tools.evaluate [--workers N] [--out reports]
+    python -m tools.evaluate --sweep
 """
 
 from __future__ import annotations
@@ -57,16 +57,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from actions.content import (  # noqa: E402
+from faq.content import (
     CONTENT_TOPIC_IDS,
     CONVERSATION_TOPIC_IDS,
     DOSE_PATTERN,
 )
-from scripts.baseline import (  # noqa: E402
+from faq.settings import PROJECT_DIR as ROOT
+from tools.baseline import (
     FALLBACK,
     Baseline,
     ConversationState,
@@ -74,7 +71,7 @@ from scripts.baseline import (  # noqa: E402
     load_training_data,
     train_baseline,
 )
-from scripts.stack import MODEL, Stack  # noqa: E402
+from tools.stack import MODEL, Stack
 
 HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
 REPORTS = ROOT / "reports"
@@ -595,7 +592,7 @@ def model_info(model: Path = MODEL) -> Dict[str, Any]:
 
 def command_line() -> str:
     """Returns the command that ran this script, as typed from the project root."""
-    return shlex.join([".venv/bin/python", "scripts/evaluate.py", *sys.argv[1:]])
+    return shlex.join([".venv/bin/python", "-m", "tools.evaluate", *sys.argv[1:]])
 
 
 def write_reports(
@@ -786,7 +783,7 @@ def sweep(out: Path) -> List[Dict[str, Any]]:
     singles, _ = load_heldout()
     current, ambiguity = read_fallback_config()
     with tempfile.TemporaryDirectory(prefix="faq-sweep-") as tmp:
-        stack = Stack(Path(tmp))
+        stack = Stack(Path(tmp), api=True)
         try:
             stack.start_rasa()
             parses = [stack.parse(t.text) for t in singles]

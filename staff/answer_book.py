@@ -8,7 +8,7 @@ long answer and sources, in two forms:
 * ``antwoordenboek.html``: a printable, self-contained page (no scripts, no
   external resources) with a table of contents and a list of all sources.
 
-All text comes from ``content/kennisbank.yml`` through :mod:`actions.content`;
+All text comes from ``content/kennisbank.yml`` through :mod:`faq.content`;
 nothing is copied into this script.
 
 Usage:
@@ -27,17 +27,14 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from actions.content import (  # noqa: E402
+from faq.content import (
     Content,
     ContentError,
     Source,
     Topic,
     load_content,
 )
+from faq.settings import PROJECT_DIR as ROOT
 
 DEFAULT_OUT_DIR = ROOT / "reports" / "answer-book"
 CSV_NAME = "antwoordenboek.csv"

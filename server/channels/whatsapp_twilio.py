@@ -46,12 +46,12 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from actions import config
-from channels.guard import (
+from faq.reply import system_reply
+from server import settings as config
+from server.channels.guard import (
     WholeMessageCollector,
     check_text,
     handle_guarded,
-    system_message,
 )
 
 logger = logging.getLogger(__name__)
@@ -613,7 +613,7 @@ class WhatsAppInput(InputChannel):
         is_location = first("Latitude") is not None
         if text is None or (not text.strip() and (has_media or is_location)):
             # A photo, voice note, sticker or location: nothing to read.
-            return [system_message(sender, TEXT_ONLY_TEXT, "geen_tekst")]
+            return [system_reply(sender, TEXT_ONLY_TEXT, "geen_tekst")]
         rejection = check_text(sender, text)
         if rejection is not None:
             return [rejection]

@@ -1,7 +1,7 @@
 """Load and latency bench of the real stack, next to the baseline.
 
 ``make bench``: starts the action server and the Rasa server
-(:class:`scripts.stack.Stack`, temporary folder, SQLite tracker store) and
+(:class:`tools.stack.Stack`, temporary folder, SQLite tracker store) and
 measures over the REST channel:
 
 - latency p50/p95/p99 and throughput at 1, 8 and 32 concurrent conversations
@@ -19,7 +19,7 @@ measures over the REST channel:
 - training time: with ``--train`` a full ``rasa train`` into a temporary
   folder (written to ``reports/train_time.json``), else the last figure from
   that file;
-- the baseline (``scripts/baseline.py --serve``) measured the same way at the
+- the baseline (``tools.baseline --serve``) measured the same way at the
   same levels, with the ratios bot/baseline for p50, p95 and throughput.
 
 Every loop is bounded (message counts and per-phase deadlines) and every
@@ -27,7 +27,7 @@ request has a timeout; all servers are stopped at the end. Writes
 ``reports/bench.json`` and ``reports/bench.md``.
 
 Usage:
-    python scripts/bench.py [--levels 1,8,32] [--messages 200] [--turns 200]
+    python -m tools.bench [--levels 1,8,32] [--messages 200] [--turns 200]
                             [--pairs 10] [--train] [--out reports]
 """
 
@@ -53,11 +53,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.stack import BIN, MODEL, Stack, free_port, tail  # noqa: E402
+from faq.settings import PROJECT_DIR as ROOT
+from tools.stack import BIN, MODEL, Stack, free_port, tail
 
 REPORTS = ROOT / "reports"
 TRAIN_TIME = REPORTS / "train_time.json"
@@ -694,7 +691,7 @@ def load_summary(
 
 def command_line() -> str:
     """Returns the command that ran this script, as typed from the project root."""
-    return shlex.join([".venv/bin/python", "scripts/bench.py", *sys.argv[1:]])
+    return shlex.join([".venv/bin/python", "-m", "tools.bench", *sys.argv[1:]])
 
 
 def write_reports(out: Path, result: Dict[str, Any]) -> None:

@@ -1,0 +1,37 @@
+"""Settings that both processes and the tools need, from environment variables.
+
+Each process has its own settings module as well (``actions.config`` for the
+action server, ``server.settings`` for the Rasa server); this one holds only
+what they share, plus the helper they all read variables with.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional, Text
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: Text, default: Optional[Text] = None) -> Optional[Text]:
+    """Returns an environment variable, treating an empty value as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: Text, default: int) -> int:
+    """Returns an integer environment variable, or ``default`` when unset."""
+    return int(env(name, str(default)) or default)
+
+
+def env_float(name: Text, default: float) -> float:
+    """Returns a float environment variable, or ``default`` when unset."""
+    return float(env(name, str(default)) or default)
+
+
+#: The structured content file: the only place where article answers live.
+CONTENT_FILE = Path(
+    env("FAQ_CONTENT_FILE", str(PROJECT_DIR / "content" / "kennisbank.yml"))
+    or PROJECT_DIR / "content" / "kennisbank.yml"
+)

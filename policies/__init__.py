@@ -1,1 +1,0 @@
-"""Dialogue policies of the assistant (Rasa 3.6 graph components)."""

@@ -1,1 +1,0 @@
-"""Project scripts: install helpers, the test stack, exports and benchmarks."""

@@ -1,0 +1,1 @@
+"""Developer tools: evaluation, baseline, benchmark, threshold tuning, test stack."""
