@@ -16,7 +16,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from server import settings
+from server import monitoring, settings
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class RateLimits:
                 continue
             if not await self.limiter.hit(item, "faq", scope, key):
                 logger.warning("rate limit per %s reached", scope)
+                monitoring.count(f"te_veel_berichten:{scope}")
                 return False
         return True
 

@@ -194,6 +194,7 @@ async def test_an_integration_names_its_own_namespaced_conversations(rest):
 
 async def test_a_flood_meets_a_dutch_429(rest):
     url, rasa = rest
+    monitoring.reset()
     _, first, _ = await post(url, {"message": "hoi"})
     session_id = first[0]["recipient_id"]
     statuses = []
@@ -206,6 +207,9 @@ async def test_a_flood_meets_a_dutch_429(rest):
     for _ in range(3):
         status, body, _ = await post(url, {"message": "hoi"})
     assert status == 429
+    counters = monitoring.snapshot()["counters"]
+    assert counters["te_veel_berichten:conversation"] >= 1
+    assert counters["te_veel_berichten:ip"] >= 1
 
 
 # ------------------------------------------------------------- input filters
