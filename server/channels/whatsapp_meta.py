@@ -469,7 +469,9 @@ class MetaWhatsAppInput(WhatsAppInput):
 
     @staticmethod
     def _delivery(message: Dict[Text, Any]) -> Optional[Delivery]:
-        sender = conversation_id(message.get("from"))
+        number = message.get("from")
+        # Meta sends the number as digits only ("31612345678").
+        sender = conversation_id(number) if str(number).isdigit() else None
         message_id = message.get("id")
         if sender is None or not isinstance(message_id, str) or not message_id:
             logger.warning(
