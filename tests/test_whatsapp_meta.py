@@ -589,6 +589,15 @@ async def test_work_of_a_stopped_process_is_resumed_once(
     assert monitoring.snapshot()["counters"]["storing:whatsapp_verloren"] == 1
 
 
+def test_a_sweep_takes_only_its_own_providers_work(
+    graph: FakeGraph, store_url: str
+) -> None:
+    meta = make_channel(graph, store_url)
+    twilio_job = Delivery(USER, "SM1", "Hoi")
+    assert meta.store.claim(["twilio:sid:SM1"], twilio_job, time.time() - 600)
+    assert meta.resume_stale() == 0  # left for the Twilio channel's sweep
+
+
 async def test_own_queued_work_is_renewed_not_taken_over(
     graph: FakeGraph, store_url: str
 ) -> None:
@@ -601,7 +610,7 @@ async def test_own_queued_work_is_renewed_not_taken_over(
         channel.resume_stale(now=later)
         other = make_channel(graph, store_url)
         taken, lost = other.store.take_stale(
-            later, common.LEASE_SECONDS, common.RESUME_WITHIN_SECONDS
+            "meta:", later, common.LEASE_SECONDS, common.RESUME_WITHIN_SECONDS
         )
         assert taken == [] and lost == 0
         await eventually(lambda: len(graph.sent) == 1)

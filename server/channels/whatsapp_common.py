@@ -484,11 +484,12 @@ class DeliveryStore:
             )
 
     def take_stale(
-        self, now: float, lease: float, max_age: float
+        self, prefix: Text, now: float, lease: float, max_age: float
     ) -> Tuple[List[Tuple[Text, Delivery]], int]:
         """Takes over work whose process stopped renewing it.
 
         Args:
+            prefix: Only keys of this provider (``meta:``, ``twilio:``).
             now: The current time.
             lease: Seconds without renewal after which work is taken over.
             max_age: Work that arrived longer ago than this is marked lost.
@@ -506,6 +507,7 @@ class DeliveryStore:
                     table.c.key, table.c.received_at, table.c.claimed_at, table.c.job
                 )
                 .where(table.c.state == PENDING)
+                .where(table.c.key.startswith(prefix, autoescape=True))
                 .where(table.c.claimed_at < now - lease)
             ).all()
             for key, received_at, claimed_at, job in rows:
@@ -683,6 +685,9 @@ class WhatsAppInput(InputChannel, abc.ABC):
     #: Whether choices are shown numbered, so that "2" picks the second one.
     numbered_choices = False
 
+    #: Every store key of this provider starts with this (see :meth:`accept`).
+    key_prefix = "whatsapp:"
+
     def __init__(self, store_url: Optional[Text] = None) -> None:
         """Creates the channel; the store opens on first use.
 
@@ -758,7 +763,8 @@ class WhatsAppInput(InputChannel, abc.ABC):
         Args:
             request_app: The app that received it (reaches the agent).
             delivery: The message.
-            keys: Its ids; the first is its own (see :meth:`DeliveryStore.claim`).
+            keys: Its ids, each starting with :attr:`key_prefix`; the first is
+                its own (see :meth:`DeliveryStore.claim`).
 
         Returns:
             False when the delivery was handled before (it is not answered).
@@ -857,7 +863,9 @@ class WhatsAppInput(InputChannel, abc.ABC):
         """
         now = time.time() if now is None else now
         self.store.renew(sorted(self._holding), now)
-        taken, lost = self.store.take_stale(now, LEASE_SECONDS, RESUME_WITHIN_SECONDS)
+        taken, lost = self.store.take_stale(
+            self.key_prefix, now, LEASE_SECONDS, RESUME_WITHIN_SECONDS
+        )
         if lost:
             monitoring.count("storing:whatsapp_verloren", lost)
             logger.error(

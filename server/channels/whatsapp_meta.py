@@ -322,6 +322,8 @@ def _text_of(message: Dict[Text, Any]) -> tuple[Optional[Text], bool]:
 class MetaWhatsAppInput(WhatsAppInput):
     """WhatsApp Cloud API: verified webhook, tappable choices, idempotent."""
 
+    key_prefix = "meta:"
+
     @classmethod
     def name(cls) -> Text:
         """Webhook URL: /webhooks/whatsapp_meta/webhook."""
@@ -521,7 +523,7 @@ class MetaWhatsAppInput(WhatsAppInput):
                 return dutch_error(400, NOT_JSON_TEXT)
             try:
                 for delivery in self.deliveries(payload):
-                    key = f"meta:{delivery.message_id}"
+                    key = f"{self.key_prefix}{delivery.message_id}"
                     await self.accept(request.app, delivery, [key])
             except sa.exc.SQLAlchemyError:
                 monitoring.count("storing:whatsapp_opslag")

@@ -210,6 +210,7 @@ class TwilioWhatsAppInput(WhatsAppInput):
     """WhatsApp via Twilio: verified webhook, numbered choices, idempotent."""
 
     numbered_choices = True
+    key_prefix = "twilio:"
 
     @classmethod
     def name(cls) -> Text:
