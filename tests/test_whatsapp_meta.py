@@ -528,6 +528,19 @@ async def test_empty_text_and_silent_bot_get_dutch_replies(
     assert [p["text"]["body"] for p in graph.sent] == [EMPTY_TEXT, APOLOGY_TEXT]
 
 
+async def test_a_flood_from_one_number_meets_the_dutch_limit(
+    channel: MetaWhatsAppInput, graph: FakeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "_limits", limits.RateLimits(0, 2))
+    bot = FakeBot()
+    async with serve(channel, bot) as url:
+        for n in range(3):
+            await post(url, meta_payload([meta_message(text=f"vraag {n}")]))
+        await eventually(lambda: len(graph.sent) == 3)
+    assert bot.texts == ["vraag 0", "vraag 1"]
+    assert graph.sent[2]["text"]["body"] == limits.TOO_MANY_TEXT
+
+
 async def test_failed_send_is_retried_counted_and_the_next_message_answered(
     channel: MetaWhatsAppInput, graph: FakeGraph, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -375,6 +375,17 @@ async def test_choices_live_in_the_tracker_not_in_the_process(
     assert second.texts == ["/vitamine_d_zonlicht", "1"]
 
 
+async def test_quick_reply_of_a_content_template_sends_its_payload(
+    channel: TwilioWhatsAppInput, twilio_api: FakeTwilio
+) -> None:
+    bot = FakeBot([K2_REPLY])
+    async with serve(channel, bot) as url:
+        tapped = user_form("Vorm", ButtonText="Vorm", ButtonPayload="/magnesium_vormen")
+        await post(url, tapped)
+        await channel.queues.drain()
+    assert bot.texts == ["/magnesium_vormen"]
+
+
 async def test_number_without_matching_choice_is_passed_as_text(
     channel: TwilioWhatsAppInput, twilio_api: FakeTwilio
 ) -> None:
