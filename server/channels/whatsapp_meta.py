@@ -300,11 +300,8 @@ def _text_of(message: Dict[Text, Any]) -> tuple[Optional[Text], bool]:
     """Returns ``(text, chosen)`` of an incoming message; text None: no text."""
     kind = message.get("type")
     if kind == "text":
-        body = (
-            (message.get("text") or {}).get("body")
-            if isinstance(message.get("text"), dict)
-            else None
-        )
+        text = message.get("text")
+        body = text.get("body") if isinstance(text, dict) else None
         return (body if isinstance(body, str) else ""), False
     if kind == "interactive" and isinstance(message.get("interactive"), dict):
         interactive = message["interactive"]
