@@ -63,6 +63,8 @@ NUTRIENTS: Tuple[Text, ...] = ("magnesium", "vitamine_d", "vitamine_k2")
 NUMBER_OF_SOURCES = 15
 MAX_SHORT_WORDS = 80
 MAX_TITLE_CHARS = 60
+#: WhatsApp shows a reply button's title in at most 20 characters.
+MAX_BUTTON_CHARS = 20
 
 #: A dose in an answer is a defect: the article states none.
 DOSE_PATTERN = re.compile(
@@ -130,6 +132,13 @@ class Topic:
     related: Tuple[Text, ...]
     counterparts: Dict[Text, Text] = field(default_factory=dict)
     sources_note: Optional[Text] = None
+    #: Short title for a tappable button (WhatsApp: at most 20 characters).
+    button: Optional[Text] = None
+
+    @property
+    def button_title(self) -> Text:
+        """Returns the title for a button: the short one when the file has one."""
+        return self.button or self.title
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,17 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
             "sources",
         )
 
+    button = raw.get("button")
+    if button is not None:
+        if not isinstance(button, str) or not button.strip():
+            raise ContentError(path, "moet tekst zijn", topic_id, "button")
+        button = button.strip()
+        if len(button) > MAX_BUTTON_CHARS:
+            raise ContentError(
+                path, f"langer dan {MAX_BUTTON_CHARS} tekens", topic_id, "button"
+            )
+        _check_answer_text(button, path, topic_id, "button")
+
     counterparts = raw.get("counterparts") or {}
     if not isinstance(counterparts, dict):
         raise ContentError(path, "moet een mapping zijn", topic_id, "counterparts")
@@ -307,6 +327,7 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
         related=_text_list(raw, "related", path, topic_id),
         counterparts=dict(counterparts),
         sources_note=note.strip() if note else None,
+        button=button,
     )
 
 

@@ -16,6 +16,19 @@ REPLY_TIMEOUT_SECONDS = env_float("FAQ_REPLY_TIMEOUT", 10)
 #: Longest user message the channels accept, in characters.
 MAX_MESSAGE_CHARS = env_int("FAQ_MAX_MESSAGE_CHARS", 1000)
 
+# --- WhatsApp, both providers (server/channels/whatsapp_common.py) -----------
+
+#: Database of handled message ids, unfinished work and each number's last
+#: message (SQLAlchemy URL). Unset: ``sqlite:///var/whatsapp.db``. Replicas
+#: share one database, e.g. the tracker store's PostgreSQL.
+WHATSAPP_STORE_URL = env("FAQ_WHATSAPP_STORE_URL")
+
+#: Days a handled message id is remembered (Meta retries for up to 7 days).
+WHATSAPP_KEEP_DAYS = env_float("FAQ_WHATSAPP_KEEP_DAYS", 7)
+
+#: Seconds to wait for the provider's API when sending one message.
+WHATSAPP_SEND_TIMEOUT_SECONDS = env_float("FAQ_WHATSAPP_SEND_TIMEOUT", 10)
+
 # --- WhatsApp via Twilio (server/channels/whatsapp_twilio.py) -----------------
 
 #: Twilio account SID (``AC…``), used to send replies through Twilio's REST API.
@@ -35,14 +48,28 @@ WHATSAPP_WEBHOOK_URL = env("FAQ_WHATSAPP_WEBHOOK_URL")
 #: Base URL of Twilio's REST API (tests point it at a local fake server).
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", "https://api.twilio.com")
 
-#: Seconds to wait for Twilio's REST API when sending one message.
-TWILIO_TIMEOUT_SECONDS = env_float("FAQ_TWILIO_TIMEOUT", 10)
-
 #: Longest WhatsApp message body in characters (Twilio's limit is 1600).
 WHATSAPP_MAX_CHARS = min(env_int("FAQ_WHATSAPP_MAX_CHARS", 1600), 1600)
 
-#: How many senders' last offered options (numbered buttons) are remembered.
-WHATSAPP_REMEMBERED_SENDERS = env_int("FAQ_WHATSAPP_REMEMBERED_SENDERS", 10000)
+# --- WhatsApp via Meta's Cloud API (server/channels/whatsapp_meta.py) -----------
+
+#: The Meta app's secret: checks ``X-Hub-Signature-256`` on every POST.
+#: Without it the webhook rejects every POST (HTTP 403).
+META_APP_SECRET = env("META_APP_SECRET")
+
+#: The verify token entered in the app's webhook settings (GET handshake).
+META_VERIFY_TOKEN = env("META_WHATSAPP_VERIFY_TOKEN")
+
+#: Access token (a system user's) with ``whatsapp_business_messaging``.
+META_ACCESS_TOKEN = env("META_WHATSAPP_ACCESS_TOKEN")
+
+#: The business phone number's id (credentials.yml ``phone_number_id``).
+META_PHONE_NUMBER_ID = env("META_WHATSAPP_PHONE_NUMBER_ID")
+
+#: Graph API base URL and version (unset: ``https://graph.facebook.com``,
+#: ``v21.0``; tests point the URL at a local fake).
+META_GRAPH_API_URL = env("META_GRAPH_API_URL")
+META_GRAPH_API_VERSION = env("META_GRAPH_API_VERSION")
 
 # --- Customer-service lookup (server/channels/lookup.py) -----------------------
 

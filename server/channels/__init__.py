@@ -2,7 +2,8 @@
 
 - :mod:`.rest`: the REST webhook (server-issued conversation ids).
 - :mod:`.socketio`: the website widget.
-- :mod:`.whatsapp_twilio`: WhatsApp through Twilio.
+- :mod:`.whatsapp_twilio`, :mod:`.whatsapp_meta`: WhatsApp through Twilio or
+  Meta's Cloud API, on the shared :mod:`.whatsapp_common`.
 - :mod:`.lookup`: the customer-service lookup (a route, not a chat channel).
 
 They share :mod:`.guard`: input checks, one message per bot reply with its
