@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import config
+from faq.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def build_app(token: Optional[Text] = config.ACTION_TOKEN) -> Sanic:
 def main(argv: Any = None) -> int:
     """Runs the action server until it is stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    install_log_masking()
     if not is_loopback(config.HOST) and not config.ACTION_TOKEN:
         print(
             f"FOUT: de actieserver luistert op {config.HOST}, niet alleen lokaal; "

@@ -19,6 +19,7 @@ import os
 import sys
 from typing import List, Optional, Sequence, Text
 
+from faq.privacy import install_log_masking
 from server import rasa_patches, settings
 
 MIN_JWT_SECRET_CHARS = 32
@@ -67,6 +68,7 @@ def main() -> None:
     """Applies the patches and the lockdown, then runs Rasa's CLI."""
     sys.argv[1:] = locked_down_args(sys.argv[1:], os.environ.get("RASA_JWT_SECRET"))
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(settings.MAX_BODY_BYTES))
+    install_log_masking()
     rasa_patches.apply()
     from rasa.__main__ import main as rasa_main
 

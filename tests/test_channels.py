@@ -147,3 +147,28 @@ async def test_lock_store_hands_over_quickly_and_in_order():
 )
 def test_logs_show_no_full_phone_numbers_or_session_ids(sender, shown):
     assert masked(sender) == shown
+
+
+def test_every_log_message_of_the_process_masks_phone_numbers(caplog):
+    import logging
+
+    from faq.privacy import install_log_masking, mask_phone_numbers
+
+    assert mask_phone_numbers("bel +31 6 1234 5678 of 0612345678") == (
+        "bel …5678 of …5678"
+    )
+    assert (
+        mask_phone_numbers("turn 12, 2026-11-30, 3 mg") == "turn 12, 2026-11-30, 3 mg"
+    )
+    previous = logging.getLogRecordFactory()
+    try:
+        install_log_masking()
+        install_log_masking()  # idempotent
+        caplog.set_level(logging.DEBUG, logger="rasa.core.processor")
+        logging.getLogger("rasa.core.processor").debug(
+            "Could not find tracker for conversation ID '%s'", "whatsapp:+31612345678"
+        )
+    finally:
+        logging.setLogRecordFactory(previous)
+    assert "31612345678" not in caplog.text
+    assert "whatsapp:…5678" in caplog.text
