@@ -25,7 +25,7 @@ import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Text, Tuple
+from typing import Any, FrozenSet, List, Optional, Sequence, Set, Text, Tuple
 
 from faq.settings import PROJECT_DIR
 
@@ -283,6 +283,7 @@ class Word:
     text: Text
     covered: bool
     number: bool
+    start: int = 0
 
 
 @dataclass(frozen=True)
@@ -419,26 +420,10 @@ def coverage(sentence: Text, basis: Sequence[Text]) -> Coverage:
             continue
         words.append(
             Word(
-                text=token.text, covered=_covers(word, lemma, vocabulary), number=number
+                text=token.text,
+                covered=_covers(word, lemma, vocabulary),
+                number=number,
+                start=token.idx,
             )
         )
     return Coverage(words=tuple(words))
-
-
-def coverage_report(items: Sequence[Tuple[Text, Sequence[Text]]]) -> Dict[Text, Any]:
-    """Summarises the coverage of many ``(sentence, basis)`` pairs.
-
-    Args:
-        items: The sentences with their basis.
-
-    Returns:
-        ``{"sentences", "weak", "min", "mean"}`` for printing.
-    """
-    shares = [coverage(text, basis) for text, basis in items]
-    values = [c.share for c in shares]
-    return {
-        "sentences": len(values),
-        "weak": sum(c.weak() for c in shares),
-        "min": min(values) if values else 1.0,
-        "mean": sum(values) / len(values) if values else 1.0,
-    }
