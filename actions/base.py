@@ -100,9 +100,15 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
 
         Backed by the live holder (:func:`faq.content.get_content`), so every
         access sees an edit of the file within ``FAQ_CONTENT_POLL_SECONDS``.
-        Read it once per ``run`` when one reply needs several lookups.
+        Read it once per ``run`` when one reply needs several lookups. Setting
+        it pins one action instance to given content (for tests).
         """
-        return get_content()
+        pinned = self.__dict__.get("_pinned_content")
+        return pinned if pinned is not None else get_content()
+
+    @content.setter
+    def content(self, value: Content) -> None:
+        self.__dict__["_pinned_content"] = value
 
     @abc.abstractmethod
     def name(self) -> Text:

@@ -263,3 +263,11 @@ async def test_status_route_needs_no_token_but_actions_still_do(holder, files):
     assert body["status"] == "error" and body["file"] == "kennisbank.yml"
     assert body["error"]["topic"] == "magnesium_activeert_vitamine_d"
     assert "geheim-token" not in text and str(files.parent) not in text
+
+
+def test_an_action_can_be_pinned_to_given_content(holder, content):
+    action = ActionAnswerTopic()
+    assert action.content is content  # the process's live content
+    action.content = holder.current
+    assert action.content is holder.current
+    assert ActionAnswerTopic().content is content, "only that instance"
