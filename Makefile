@@ -20,7 +20,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 export FAQ_ACTION_TOKEN ?= $(shell scripts/secret.sh action-token)
 
 .PHONY: help install train run shell actions test test-unit test-stories test-e2e \
-        validate eval bench lint format lock clean purge answer-book lookup web test-browser tune
+        validate eval bench lint format lock clean purge answer-book grounding lookup web \
+        test-browser tune
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -76,6 +77,9 @@ eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion
 
 bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); BENCH_ARGS=--train times training
 	$(PY) -m tools.bench $(BENCH_ARGS)
+
+grounding: install ## review page: each answer sentence beside its article basis (reports/grounding/grounding.html)
+	$(PY) -m staff.grounding
 
 answer-book: install ## answer book for customer service (CSV + HTML) in reports/answer-book
 	$(PY) -m staff.answer_book

@@ -8,11 +8,17 @@ accepts any caller. Here:
   ``Authorization: Bearer <token>`` reach ``/webhook`` and ``/actions``
   (the Rasa server sends it, see ``endpoints.yml``); others get a Dutch 401;
 - it refuses to bind a non-loopback address without a token;
-- errors never echo the request: the body holds a short Dutch message.
+- errors never echo the request: the body holds a short Dutch message;
+- the content file stays live: a background task looks for a changed file
+  every ``FAQ_CONTENT_POLL_SECONDS`` and loads it after the same validation as
+  at start (:mod:`faq.live`); a broken edit keeps the last good content;
+- ``GET /content/status`` says which version is in service and why the last
+  edit was refused, without a token (see :data:`OPEN_PATHS`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
@@ -25,12 +31,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import config
+from faq import settings
+from faq.live import LiveContent, live_content
 from faq.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
 
-#: Routes anyone on the host may call (for health checks).
-OPEN_PATHS = {"/health"}
+#: Routes that need no token: the health check, and the content status for
+#: editors and monitoring. The status holds only public facts (the content file's
+#: name, version hash, times, the validation error of the last edit, whether a
+#: retrain is needed), never a folder, a token or anything from a conversation;
+#: the action token is a secret between the two servers and must not be handed
+#: to editors just to see why an edit was refused.
+OPEN_PATHS = {"/health", "/content/status"}
 
 
 def is_loopback(host: Text) -> bool:
@@ -53,9 +66,53 @@ def authorized(request: Request, token: Optional[Text]) -> bool:
     )
 
 
-def build_app(token: Optional[Text] = config.ACTION_TOKEN) -> Sanic:
-    """Returns rasa-sdk's action server app with the token check added."""
+async def watch_content(holder: LiveContent, interval: float) -> None:
+    """Looks for a changed content file every ``interval`` seconds, forever.
+
+    The reload runs in a worker thread so the event loop keeps answering; a
+    refused edit is logged by the holder (once per edit).
+    """
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await loop.run_in_executor(None, holder.refresh)
+        except Exception:  # a bug here must not stop the watching
+            logger.exception("controle van het contentbestand mislukt")
+
+
+def build_app(
+    token: Optional[Text] = config.ACTION_TOKEN,
+    content: Optional[LiveContent] = None,
+    poll_seconds: float = settings.CONTENT_POLL_SECONDS,
+) -> Sanic:
+    """Returns rasa-sdk's action server app with the token check and content status.
+
+    Args:
+        token: The shared token; None: no check (loopback only, see ``main``).
+        content: The live content whose status is shown; defaults to the
+            process's own (the one the actions read).
+        poll_seconds: How often to look for a changed content file; 0: never.
+    """
     app = create_app("actions", cors_origins=None)
+    holder = content or live_content()
+
+    @app.get("/content/status")
+    async def content_status(request: Request) -> HTTPResponse:
+        return response.json(holder.status())
+
+    @app.listener("after_server_start")
+    async def start_watching(app: Sanic, loop: Any) -> None:
+        if poll_seconds > 0:
+            app.ctx.content_watch = loop.create_task(
+                watch_content(holder, poll_seconds)
+            )
+
+    @app.listener("before_server_stop")
+    async def stop_watching(app: Sanic, loop: Any) -> None:
+        task = getattr(app.ctx, "content_watch", None)
+        if task is not None:
+            task.cancel()
 
     @app.middleware("request")
     async def require_token(request: Request) -> Optional[HTTPResponse]:
@@ -98,6 +155,15 @@ def main(argv: Any = None) -> int:
         config.HOST,
         config.PORT,
         "vereist" if config.ACTION_TOKEN else "uit",
+    )
+    status = live_content().status()
+    logger.info(
+        "contentbestand %s versie %s; live herladen %s",
+        status["file"],
+        status["version"],
+        f"elke {settings.CONTENT_POLL_SECONDS:g} s"
+        if settings.CONTENT_POLL_SECONDS > 0
+        else "uit",
     )
     app.run(config.HOST, config.PORT, workers=1, access_log=False)
     return 0

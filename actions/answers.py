@@ -124,7 +124,9 @@ class ActionSources(AnswerTopicAction):
         if topic is not None and topic.id != "bronnen" and not wants_all:
             if topic.sources:
                 text = (
-                    f"Bronnen bij '{topic.title}':\n{self.source_list(topic.sources)}"
+                    "Deze bronnen uit de bronnenlijst van het artikel passen volgens "
+                    f"hun beschrijving bij '{topic.title}'\n"
+                    f"{self.source_list(topic.sources, topic)}"
                 )
             else:
                 text = topic.sources_note or ""

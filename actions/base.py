@@ -35,16 +35,22 @@ DEFAULT_SUGGESTIONS = (
 
 
 def load_content_or_exit() -> Content:
-    """Loads the content file once; on errors prints one line and exits.
+    """Loads the content file at start; on errors prints one line and exits.
 
     The action server must not start with a broken content file, and must not
-    show a stack trace for it either.
+    show a stack trace for it either. After the start the content stays live
+    (:mod:`faq.live`): a changed file is validated the same way and served
+    without a restart, a broken one leaves the last good content in service.
     """
     try:
         return get_content()
     except ContentError as error:
         logger.error(str(error))
         raise SystemExit(f"{error}") from None
+
+
+#: Validates the content file once when the action server imports its actions.
+load_content_or_exit()
 
 
 def topic_button(topic: Topic) -> Dict[Text, Text]:
@@ -88,7 +94,21 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
     abstract here, rasa-sdk does not register this class as an action.
     """
 
-    content: Content = load_content_or_exit()
+    @property
+    def content(self) -> Content:
+        """The content in service: the last good version of the content file.
+
+        Backed by the live holder (:func:`faq.content.get_content`), so every
+        access sees an edit of the file within ``FAQ_CONTENT_POLL_SECONDS``.
+        Read it once per ``run`` when one reply needs several lookups. Setting
+        it pins one action instance to given content (for tests).
+        """
+        pinned = self.__dict__.get("_pinned_content")
+        return pinned if pinned is not None else get_content()
+
+    @content.setter
+    def content(self, value: Content) -> None:
+        self.__dict__["_pinned_content"] = value
 
     @abc.abstractmethod
     def name(self) -> Text:
@@ -166,15 +186,16 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
         return [topic_button(t) for t in topics[: config.MAX_SUGGESTIONS]]
 
     def references(self, topic: Topic) -> Text:
-        """Returns the one-line source references of a topic for a chat reply."""
-        sources = self.content.sources_of(topic)
-        if not sources:
-            return topic.sources_note or ""
-        return "Bronnen: " + "; ".join(s.reference() for s in sources) + "."
+        """Returns the reference block of a topic for a chat reply.
 
-    def source_list(self, numbers: Sequence[int]) -> Text:
-        """Returns one line per source: reference and URL."""
-        return "\n".join(
-            f"{self.content.sources[n].reference()}: {self.content.sources[n].url}"
-            for n in numbers
-        )
+        "Uit de bronnenlijst van het artikel:" and one line per source with its
+        URL (a link in the widget and WhatsApp), or the topic's sources note.
+        """
+        return self.content.references(topic)
+
+    def source_list(
+        self, numbers: Sequence[int], topic: Optional[Topic] = None
+    ) -> Text:
+        """Returns one line per source: reference, why (given a topic) and URL."""
+        reasons = topic.source_reasons if topic else {}
+        return "\n".join(self.content.source_line(n, reasons.get(n)) for n in numbers)

@@ -35,3 +35,14 @@ CONTENT_FILE = Path(
     env("FAQ_CONTENT_FILE", str(PROJECT_DIR / "content" / "kennisbank.yml"))
     or PROJECT_DIR / "content" / "kennisbank.yml"
 )
+
+#: The article text every ``basis`` quote in the content file must come from
+#: (a copy of the client's article, committed so a clean clone works).
+ARTICLE_FILE = Path(
+    env("FAQ_ARTICLE_FILE", str(PROJECT_DIR / "content" / "artikel.txt"))
+    or PROJECT_DIR / "content" / "artikel.txt"
+)
+
+#: How often (seconds) a running process looks for a changed content file;
+#: 0 turns live reloading off.
+CONTENT_POLL_SECONDS = env_float("FAQ_CONTENT_POLL_SECONDS", 1.0)

@@ -97,6 +97,7 @@ section.topic {
 .short { background: #f6f8fa; border-left: 4px solid #4a7; padding: 0.5rem 1rem; }
 .short p:first-child, .long p:first-child { margin-top: 0; }
 .sources li, .all-sources li { margin-bottom: 0.4rem; }
+.why, .twin { color: #444; font-size: 0.92rem; }
 a { color: #0645ad; word-break: break-all; }
 .back { font-size: 0.85rem; }
 @media print {
@@ -148,7 +149,12 @@ def csv_row(topic: Topic, content: Content) -> Dict[str, str]:
     Returns:
         A mapping from every column in :data:`CSV_COLUMNS` to its text.
     """
-    sources = [source_line(source) for source in content.sources_of(topic)]
+    sources = [
+        f"{source_line(source)} (waarom: {topic.source_reasons[source.number]})"
+        if source.number in topic.source_reasons
+        else source_line(source)
+        for source in content.sources_of(topic)
+    ]
     if topic.sources_note:
         sources.append(topic.sources_note)
     return {
@@ -234,7 +240,8 @@ def render_topic(topic: Topic, content: Content) -> str:
     esc = html.escape
     questions = "".join(f"<li>{esc(q)}</li>" for q in topic.questions)
     sources = "".join(
-        f"<li>{esc(source.reference())}: {link(source.url)}</li>"
+        f"<li>{esc(source.reference())}: {link(source.url)}"
+        f"{_why_html(topic.source_reasons.get(source.number))}</li>"
         for source in content.sources_of(topic)
     )
     sources_html = f'<ul class="sources">{sources}</ul>' if sources else ""
@@ -260,13 +267,48 @@ def render_topic(topic: Topic, content: Content) -> str:
 </section>"""
 
 
-def render_source(source: Source) -> str:
+def _why_html(why: Optional[str]) -> str:
+    """Renders a source's ``why`` for one topic, or nothing."""
+    return f'<br><span class="why">Waarom: {html.escape(why)}</span>' if why else ""
+
+
+def twin_note(source: Source, content: Content) -> str:
+    """Says which other numbers of the article's list are the same publication.
+
+    The article lists one paper twice (sources 4 and 11, the same link); both
+    numbers are kept as the article has them.
+
+    Args:
+        source: The source.
+        content: The content it belongs to.
+
+    Returns:
+        A Dutch sentence, or an empty string.
+    """
+    twins = content.same_publication(source.number)
+    if not twins:
+        return ""
+    others = " en ".join(str(n) for n in twins)
+    return (
+        f"Zelfde publicatie als bron {others}: het artikel geeft beide nummers met "
+        "dezelfde link. We houden beide nummers aan zoals het artikel ze heeft."
+    )
+
+
+def render_source(source: Source, content: Content) -> str:
     """Renders one entry of the final list of sources."""
     esc = html.escape
+    citation = (
+        esc(source.citation)
+        if source.citation
+        else "<em>Het artikel geeft alleen de link en de beschrijving.</em>"
+    )
+    twins = twin_note(source, content)
+    twins_html = f'<br>\n<span class="twin">{esc(twins)}</span>' if twins else ""
     return (
         f'<li id="bron-{source.number}" value="{source.number}">'
-        f"<strong>{esc(source.label)}</strong>. {esc(source.citation)}<br>\n"
-        f"{esc(source.summary)}<br>\n{link(source.url)}</li>"
+        f"<strong>{esc(source.label)}</strong>. {citation}<br>\n"
+        f"{esc(source.summary)}<br>\n{link(source.url)}{twins_html}</li>"
     )
 
 
@@ -290,7 +332,9 @@ def render_html(content: Content, generated: Optional[dt.date] = None) -> str:
     topics = "\n".join(
         render_topic(topic, content) for topic in content.topics.values()
     )
-    sources = "\n".join(render_source(source) for source in content.sources.values())
+    sources = "\n".join(
+        render_source(source, content) for source in content.sources.values()
+    )
     title = esc(content.article_title)
     return f"""<!DOCTYPE html>
 <html lang="nl">
@@ -319,6 +363,9 @@ def render_html(content: Content, generated: Optional[dt.date] = None) -> str:
 {topics}
 <section class="topic" id="bronnen-lijst">
 <h2>Alle bronnen</h2>
+<p>De bronnenlijst van het artikel, in zijn volgorde. Het artikel verwijst in zijn
+tekst niet naar deze nummers: welke bronnen bij een onderwerp staan, is onze keuze
+op grond van de beschrijving hieronder (zie &lsquo;Waarom&rsquo; bij elk onderwerp).</p>
 <ol class="all-sources">
 {sources}
 </ol>

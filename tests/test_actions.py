@@ -53,8 +53,11 @@ async def test_answer_topic_gives_short_answer_with_sources(
     assert looks_dutch(message["text"])
     for number in topic.sources:
         assert f"[{number}]" in message["text"]
-    if not topic.sources:
-        assert topic.sources_note in message["text"]
+        assert content.sources[number].url in message["text"]
+    if topic.sources:
+        assert "\n\nUit de bronnenlijst van het artikel:\n" in message["text"]
+    else:
+        assert message["text"].endswith(topic.sources_note)
     assert 2 <= len(message["buttons"]) <= 3
     assert {b["payload"] for b in message["buttons"]} == {
         f"/{t}" for t in topic.related[:3]
@@ -116,6 +119,8 @@ async def test_sources_after_a_topic_lists_that_topics_sources_with_urls(
     ]
     for number in topic.sources:
         assert content.sources[number].url in message["text"]
+        assert topic.source_reasons[number] in message["text"]
+    assert "passen volgens hun beschrijving" in message["text"]
     other = set(content.sources) - set(topic.sources)
     assert not any(content.sources[n].url in message["text"] for n in other - {11, 4})
     assert message["buttons"][0]["payload"] == '/bronnen{"bereik": "alle"}'

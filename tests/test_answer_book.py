@@ -86,7 +86,10 @@ def test_csv_sources_name_label_and_url(rows, content):
     for topic in content.topics.values():
         lines = by_id[topic.id]["bronnen"].split("\n")
         for source in content.sources_of(topic):
-            assert f"[{source.number}] {source.label} {source.url}" in lines
+            why = topic.source_reasons[source.number]
+            assert (
+                f"[{source.number}] {source.label} {source.url} (waarom: {why})"
+            ) in lines
         if topic.sources_note:
             assert topic.sources_note in lines
         else:
@@ -153,6 +156,41 @@ def test_html_contains_all_sources_with_urls(page, content):
         assert f">{source.url}</a>" in page
     section = page[page.index('id="bronnen-lijst"') :]
     assert section.count("<li") == len(content.sources) == 15
+
+
+def _source_entry(page: str, number: int) -> str:
+    start = page.index(f'<li id="bron-{number}"')
+    return page[start : page.index("</li>", start)]
+
+
+def test_html_says_sources_4_and_11_are_the_same_paper(page, content):
+    assert content.sources[4].url == content.sources[11].url
+    assert content.same_publication(4) == [11]
+    assert content.same_publication(11) == [4]
+    assert "Zelfde publicatie als bron 11" in _source_entry(page, 4)
+    assert "Zelfde publicatie als bron 4" in _source_entry(page, 11)
+    assert 'value="4"' in page and 'value="11"' in page, "both numbers are kept"
+    others = [n for n in content.sources if n not in (4, 11)]
+    assert all("Zelfde publicatie" not in _source_entry(page, n) for n in others)
+
+
+def test_html_prints_no_citation_the_article_does_not_give(page, content):
+    """Source 15 is a link and a description in the article, nothing more."""
+    assert content.sources[15].citation is None
+    entry = _source_entry(page, 15)
+    assert "alleen de link en de beschrijving" in entry
+    assert "None" not in entry
+
+
+def test_html_shows_why_each_source_fits_its_topic(page, content):
+    for topic in content.topics.values():
+        section = page[page.index(f'<section class="topic" id="{topic.id}"') :]
+        section = section[: section.index("</section>")]
+        for number in topic.sources:
+            why = html.escape(topic.source_reasons[number], quote=True)
+            assert f"Waarom: {why}" in section, (topic.id, number)
+        if topic.sources_note:
+            assert html.escape(topic.sources_note) in section
 
 
 def test_html_keeps_bullets_and_dutch_characters(page, content):

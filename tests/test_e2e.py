@@ -57,7 +57,7 @@ def test_the_done_when_question_gets_a_dutch_answer_with_sources(stack, content)
     topic = content.topics["magnesium_activeert_vitamine_d"]
     assert message["custom"]["topic"] == topic.id
     assert message["custom"]["sources"] == list(topic.sources)
-    assert "Bronnen: [3]" in message["text"]
+    assert "Uit de bronnenlijst van het artikel:\n[3]" in message["text"]
     assert [b["payload"] for b in message["buttons"]] == [
         f"/{t}" for t in topic.related
     ]

@@ -306,7 +306,8 @@ def test_conversation_with_sources_buttons_and_reload(browser, page_url, content
 
         answer = ask(page, QUESTION)
         assert looks_dutch(answer), answer
-        assert "Bronnen:" in answer and "[3]" in answer, answer
+        assert "Uit de bronnenlijst van het artikel:" in answer, answer
+        assert "[3]" in answer and content.sources[3].url in answer, answer
         event = wait_for_event(spy, 2)
         topic = content.topics[QUESTION_TOPIC]
         assert event["metadata"]["custom"]["topic"] == QUESTION_TOPIC
