@@ -60,6 +60,25 @@ CONVERSATION_TOPIC_IDS: Tuple[Text, ...] = (
 #: Nutrients a follow-up such as "en magnesium?" can switch to.
 NUTRIENTS: Tuple[Text, ...] = ("magnesium", "vitamine_d", "vitamine_k2")
 
+#: What an elliptical follow-up can ask about the topic just answered ("en
+#: wat als je er te weinig van hebt?" = ``tekort``); ``follow_ups`` maps
+#: these to topics. The words that signal each are in :mod:`faq.context`.
+FOLLOW_UP_KINDS: Tuple[Text, ...] = (
+    "omgekeerd",
+    "tekort",
+    "gevolgen",
+    "klachten",
+    "vaststellen",
+    "voeding",
+    "zon",
+    "supplement",
+    "vorm",
+    "risico",
+    "samen",
+    "balans",
+    "werking",
+)
+
 NUMBER_OF_SOURCES = 15
 MAX_SHORT_WORDS = 80
 MAX_TITLE_CHARS = 60
@@ -130,6 +149,7 @@ class Topic:
     related: Tuple[Text, ...]
     counterparts: Dict[Text, Text] = field(default_factory=dict)
     sources_note: Optional[Text] = None
+    follow_ups: Dict[Text, Text] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -297,6 +317,22 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
                 topic_id,
                 "counterparts",
             )
+    follow_ups = raw.get("follow_ups") or {}
+    if not isinstance(follow_ups, dict):
+        raise ContentError(path, "moet een mapping zijn", topic_id, "follow_ups")
+    for kind, target in follow_ups.items():
+        if kind not in FOLLOW_UP_KINDS:
+            raise ContentError(
+                path,
+                f"onbekende soort vervolgvraag '{kind}' "
+                f"(kies uit {', '.join(FOLLOW_UP_KINDS)})",
+                topic_id,
+                "follow_ups",
+            )
+        if not isinstance(target, str):
+            raise ContentError(
+                path, f"'{kind}' moet naar een topic-id wijzen", topic_id, "follow_ups"
+            )
     return Topic(
         id=topic_id,
         title=title,
@@ -307,6 +343,7 @@ def _parse_topic(raw: Any, index: int, path: Path) -> Topic:
         related=_text_list(raw, "related", path, topic_id),
         counterparts=dict(counterparts),
         sources_note=note.strip() if note else None,
+        follow_ups=dict(follow_ups),
     )
 
 
@@ -356,6 +393,7 @@ def parse_content(data: Any, path: Path) -> Content:
         for name, targets in (
             ("related", topic.related),
             ("counterparts", tuple(topic.counterparts.values())),
+            ("follow_ups", tuple(topic.follow_ups.values())),
         ):
             for target in targets:
                 if target not in topics:

@@ -106,6 +106,8 @@ class FaqIntentClassifier(GraphComponent, IntentClassifier):
             raise ValueError("char_min/char_max: 1 <= char_min <= char_max")
         if float(merged["c"]) <= 0:
             raise ValueError("c moet groter dan 0 zijn")
+        if not 0 < float(merged["dose_confidence"]) <= 1:
+            raise ValueError("dose_confidence moet tussen 0 en 1 liggen")
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the model on the intent examples and persists it."""

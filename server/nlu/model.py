@@ -16,6 +16,10 @@ experiments) use it directly, so every figure is measured on the same code.
   message of several sentences is scored as a whole and per question
   sentence; the question sentences weigh ``question_weight`` (the story
   before a question decides less than the question itself).
+- A message that asks how much of something to take
+  (:func:`server.nlu.text.asks_for_dose`) is personal advice with at least
+  ``dose_confidence``: a safety rule on top of the classifier, because the
+  assistant must never answer such a question with content.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from server.nlu.text import clean, sentences
+from server.nlu.text import asks_for_dose, clean, sentences
 
 MODEL_FILE = "intent_model.skops"
 SETTINGS_FILE = "intent_model.json"
@@ -66,6 +70,10 @@ class ModelSettings:
     calibration_folds: int = 5
     question_weight: float = 0.5
     random_seed: int = 42
+    #: Intent of every message that asks for an amount to take ("" = off).
+    dose_intent: str = "persoonlijk_advies"
+    #: Its confidence then is at least this (the rest keep their order).
+    dose_confidence: float = 0.9
 
 
 class TopicModel:
@@ -170,6 +178,19 @@ class TopicModel:
             One probability per class (in :attr:`classes` order), summing to 1.
         """
         cleaned = clean(text) or text
+        probs = self._weighted(cleaned)
+        dose = self.settings.dose_intent
+        if dose and dose in self.classes and asks_for_dose(cleaned):
+            floor = self.settings.dose_confidence
+            index = self.classes.index(dose)
+            if probs[index] < floor:
+                rest = 1.0 - probs[index]
+                probs = probs * ((1.0 - floor) / rest if rest > 0 else 0.0)
+                probs[index] = floor
+        return probs
+
+    def _weighted(self, cleaned: str) -> np.ndarray:
+        """Scores a cleaned message as a whole and by its question sentences."""
         parts = sentences(cleaned)
         questions = [p.text for p in parts if p.question]
         weight = self.settings.question_weight

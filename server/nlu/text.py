@@ -165,3 +165,29 @@ def split_story(text: str) -> Tuple[List[str], List[str]]:
         [s.text for s in parts if s.question],
         [s.text for s in parts if not s.question],
     )
+
+
+#: Units of a supplement amount.
+_UNIT = r"(?:mg|milligram\w*|ie|iu|µg|ug|mcg|microgram\w*|druppel\w*|tablet\w*|"
+_UNIT += r"capsule\w*|pil|pillen|pilletjes|eenheden|units?|kapsels?|scheppen)"
+#: Explicit requests for an amount to take: always personal advice.
+_DOSE_REQUEST = re.compile(
+    r"\b(?:dosis|dosissen|dosering\w*|doseren|dose|doses|dosage)\b"
+    rf"|\bhoe ?veel\s+{_UNIT}\b"
+    rf"|\b(?:how many|how much)\b.{{0,40}}\b(?:{_UNIT}|take|give|should)\b"
+    r"|\bhoe ?veel\b.{0,60}\b(?:moet|mag|kan|zou|moeten|mogen|kunnen|moete|moogt)\b"
+    r".{0,40}\b(?:nemen|slikken|innemen|gebruiken|geven|suppleren|pakken|krijgen)\b"
+    rf"|\d+(?:[.,]\d+)?\s*{_UNIT}\b.{{0,60}}(?:\?|te ?veel|genoeg|veilig|gevaarlijk"
+    r"|verhogen|too much|safe)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_dose(text: str) -> bool:
+    """Returns whether a message asks how much of something to take.
+
+    The article gives no amounts and the assistant never does; such a
+    question is personal advice whatever else the message says (also behind
+    noise: use it on the cleaned text).
+    """
+    return bool(_DOSE_REQUEST.search(text))
