@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
-from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD
+from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
 
 #: Where "en magnesium?" goes when the last topic names no counterpart.
 DEFAULT_TOPIC_FOR_NUTRIENT = {
@@ -23,21 +23,33 @@ DEFAULT_TOPIC_FOR_NUTRIENT = {
 class AnswerTopicAction(TopicAction):
     """Base for actions whose reply is a content topic's short answer."""
 
-    def answer(self, dispatcher: CollectingDispatcher, topic: Topic) -> List[EventType]:
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        topic: Topic,
+        via: Optional[Text] = None,
+    ) -> List[EventType]:
         """Sends the short answer with references and related-topic buttons.
 
         Args:
             dispatcher: Where the message goes.
             topic: The topic to answer.
+            via: How the topic was decided (``context``, ``knop``), if not
+                plainly by the message.
 
         Returns:
             Events that remember the topic for follow-ups.
         """
-        self.send_answer(dispatcher, topic, topic.short, "kort")
+        self.send_answer(dispatcher, topic, topic.short, "kort", via)
         return [SlotSet(SLOT_LAST_TOPIC, topic.id), SlotSet(SLOT_OFFERED_TOPIC, None)]
 
     def send_answer(
-        self, dispatcher: CollectingDispatcher, topic: Topic, body: Text, kind: Text
+        self,
+        dispatcher: CollectingDispatcher,
+        topic: Topic,
+        body: Text,
+        kind: Text,
+        via: Optional[Text] = None,
     ) -> None:
         """Sends an answer text with its references and related-topic buttons."""
         references = self.references(topic)
@@ -48,6 +60,7 @@ class AnswerTopicAction(TopicAction):
             sources=topic.sources,
             buttons=self.related_buttons(topic),
             answer=kind,
+            via=via,
         )
 
     def last_topic(self, tracker: Tracker) -> Optional[Topic]:
@@ -57,7 +70,12 @@ class AnswerTopicAction(TopicAction):
 
 
 class ActionAnswerTopic(AnswerTopicAction):
-    """Answers the content topic whose intent the user's message matched."""
+    """Answers the content topic whose intent the user's message matched.
+
+    A short follow-up that leans on the previous answer ("en wat als je er te
+    weinig van hebt?") is answered with the topic the content file's
+    ``follow_ups`` give it, marked ``"via": "context"``.
+    """
 
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -69,17 +87,26 @@ class ActionAnswerTopic(AnswerTopicAction):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        """Answers the topic named by the latest intent."""
+        """Answers the topic named by the latest intent, or the context's."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = self.content.topic(intent) if intent else None
         if topic is None:
             self.reply_not_understood(dispatcher)
             return []
-        return self.answer(dispatcher, topic)
+        resolved = self.resolve_from_context(tracker)
+        if resolved is not None and resolved.topic != topic.id:
+            return self.answer(
+                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
+            )
+        return self.answer(dispatcher, topic, self.via_of_message(tracker))
 
 
 class ActionTellMore(AnswerTopicAction):
-    """Gives the long answer of the last topic ("vertel meer", "waarom?")."""
+    """Gives the long answer of the last topic ("vertel meer", "waarom?").
+
+    A follow-up that asks about another side of the topic ("hoe stel je dat
+    dan vast?") gets that topic instead (``follow_ups``, via context).
+    """
 
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -101,7 +128,13 @@ class ActionTellMore(AnswerTopicAction):
                 buttons=self.default_buttons(),
             )
             return []
-        self.send_answer(dispatcher, topic, topic.long, "lang")
+        resolved = self.resolve_from_context(tracker)
+        if resolved is not None and resolved.topic != topic.id:
+            # "hoe stel je dat dan vast?" asks about the next step, not for more
+            return self.answer(
+                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
+            )
+        self.send_answer(dispatcher, topic, topic.long, "lang", VIA_CONTEXT)
         return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
 
@@ -142,6 +175,7 @@ class ActionSources(AnswerTopicAction):
                     }
                 ],
                 answer="bronnen",
+                via=VIA_CONTEXT,
             )
             return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
@@ -161,7 +195,11 @@ class ActionSources(AnswerTopicAction):
 
 
 class ActionFollowUpNutrient(AnswerTopicAction):
-    """Answers "en magnesium?" with the counterpart of the last topic."""
+    """Answers "en magnesium?" with the counterpart of the last topic.
+
+    Without a nutrient ("geldt dat ook omgekeerd?") the last topic's
+    ``follow_ups`` decide; when they do not, the fallback asks.
+    """
 
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -176,13 +214,22 @@ class ActionFollowUpNutrient(AnswerTopicAction):
         """Switches the last topic to the nutrient the user named."""
         nutrient = next(tracker.get_latest_entity_values("stof"), None)
         if nutrient not in DEFAULT_TOPIC_FOR_NUTRIENT:
-            self.reply_not_understood(dispatcher)
-            return []
+            resolved = self.resolve_from_context(tracker, unsure=True)
+            if resolved is not None:
+                return self.answer(
+                    dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
+                )
+            from actions.fallback import ActionFallback
+
+            return ActionFallback().ask(dispatcher, tracker)
         last = self.last_topic(tracker)
-        target = (last.counterparts.get(nutrient) if last else None) or (
-            DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
+        counterpart = last.counterparts.get(nutrient) if last else None
+        target = counterpart or DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
+        return self.answer(
+            dispatcher,
+            self.content.topics[target],
+            VIA_CONTEXT if counterpart else None,
         )
-        return self.answer(dispatcher, self.content.topics[target])
 
 
 class ActionAffirm(AnswerTopicAction):
@@ -202,8 +249,38 @@ class ActionAffirm(AnswerTopicAction):
         offered = tracker.get_slot(SLOT_OFFERED_TOPIC)
         topic = self.content.topic(offered) if offered else None
         if topic is not None:
-            return self.answer(dispatcher, topic)
+            return self.answer(dispatcher, topic, VIA_CONTEXT)
         if self.last_topic(tracker) is not None:
             return await ActionTellMore().run(dispatcher, tracker, domain)
         self.reply_help(dispatcher)
         return []
+
+
+class ActionOutOfDomain(AnswerTopicAction):
+    """Refuses questions outside the article, unless context makes them clear.
+
+    Alone, "kan het ook gewoon via eten?" looks like a question about
+    something else; right after the answer on magnesium forms it asks for
+    magnesium from food. Only a short follow-up that leans on the previous
+    answer and names a kind the content file relates (``follow_ups``) is
+    answered, via context; everything else gets the polite refusal.
+    """
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_buiten_domein"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Answers from context, or says this is outside the article."""
+        resolved = self.resolve_from_context(tracker)
+        if resolved is not None:
+            return self.answer(
+                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
+            )
+        self.reply(dispatcher, "buiten_domein", response="utter_buiten_domein")
+        return [SlotSet(SLOT_OFFERED_TOPIC, None)]

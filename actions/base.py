@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from faq.content import Content, ContentError, Topic, get_content
-from faq.reply import custom_payload, topic_payload
+from faq.context import Resolution, resolve
+from faq.reply import VIA_BUTTON, custom_payload, topic_payload
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
         buttons: Sequence[Dict[Text, Text]] = (),
         answer: Optional[Text] = None,
         handoff: bool = False,
+        via: Optional[Text] = None,
         **template_vars: Any,
     ) -> None:
         """Sends one message with its topic metadata.
@@ -137,6 +139,8 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             buttons: Suggestion buttons.
             answer: What kind of answer this is (short, long, sources, ...).
             handoff: Whether the channel should hand the user to a person.
+            via: How the topic was decided when not plainly by the message
+                (``context``: the conversation so far; ``knop``: a button).
             **template_vars: Values for placeholders in ``response``.
         """
         payload = custom_payload(
@@ -144,10 +148,15 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             sources=sources,
             source_links=[self.content.sources[n].as_payload() for n in sources],
             answer=answer,
+            via=via,
             handoff=handoff,
         )
         logger.info(
-            "reply topic=%s answer=%s sources=%s", topic_id, answer, list(sources)
+            "reply topic=%s answer=%s via=%s sources=%s",
+            topic_id,
+            answer,
+            via,
+            list(sources),
         )
         dispatcher.utter_message(
             text=text,
@@ -156,6 +165,38 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             json_message=payload,
             **template_vars,
         )
+
+    def resolve_from_context(
+        self, tracker: Tracker, unsure: bool = False
+    ) -> Optional[Resolution]:
+        """Resolves an elliptical follow-up against the last topic answered.
+
+        Args:
+            tracker: The conversation; reads ``laatste_topic``, the latest
+                message's text and its NLU ranking.
+            unsure: Whether the NLU was unsure (then related topics in the
+                ranking may decide, see :func:`faq.context.resolve`).
+
+        Returns:
+            The topic the context gives the message, or None.
+        """
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        if text.startswith("/"):
+            return None  # a button says exactly what it wants
+        ranking = [
+            (str(entry.get("name")), float(entry.get("confidence") or 0.0))
+            for entry in message.get("intent_ranking") or []
+        ]
+        return resolve(
+            text, tracker.get_slot(SLOT_LAST_TOPIC), self.content, ranking, unsure
+        )
+
+    @staticmethod
+    def via_of_message(tracker: Tracker) -> Optional[Text]:
+        """Returns ``knop`` when the latest message is a button payload."""
+        text = (tracker.latest_message or {}).get("text") or ""
+        return VIA_BUTTON if text.startswith("/") else None
 
     def reply_not_understood(self, dispatcher: CollectingDispatcher) -> None:
         """Says the message was not understood and offers the core topics."""

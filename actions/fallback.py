@@ -8,22 +8,31 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import config
+from actions.answers import AnswerTopicAction
 from actions.base import (
     SLOT_OFFERED_TOPIC,
-    TopicAction,
     ranked_content_topics,
     topic_button,
 )
+from faq.reply import VIA_CONTEXT
+
+#: Topics the "which one did you mean?" question offers.
+CHOICES = 2
 
 
-class ActionFallback(TopicAction):
-    """Says the question was not understood and offers the likeliest topics.
+class ActionFallback(AnswerTopicAction):
+    """Answers from context, or asks which of the two likeliest topics was meant.
 
-    Runs on ``nlu_fallback`` (FallbackClassifier) and as the core fallback.
-    The buttons carry the topics' Dutch titles, taken from the NLU ranking of
-    the message; when the ranking holds no content topic, the article's core
-    topics are offered.
+    Runs on ``nlu_fallback`` (FallbackClassifier: the message alone is not
+    clear enough) and as the core fallback.
+
+    1. A short follow-up that leans on the previous answer is answered with
+       the topic the context gives it (``"via": "context"``).
+    2. Otherwise the assistant says it is not sure and asks, with two buttons
+       carrying the Dutch titles, which of the two likeliest topics of the
+       NLU ranking was meant ("ja" answers the first).
+    3. With no content topic in the ranking it says it did not understand and
+       offers the article's core topics.
     """
 
     def name(self) -> Text:
@@ -36,21 +45,52 @@ class ActionFallback(TopicAction):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        """Sends the "not sure" reply with suggestion buttons."""
-        candidates = ranked_content_topics(tracker, self.content)[
-            : config.MAX_SUGGESTIONS
-        ]
-        if candidates:
-            buttons = [topic_button(t) for t in candidates]
-            response = "utter_niet_zeker"
-        else:
-            buttons = self.default_buttons()
-            response = "utter_niet_begrepen"
-        self.reply(dispatcher, "fallback", response=response, buttons=buttons)
-        events: List[EventType] = [
-            SlotSet(SLOT_OFFERED_TOPIC, candidates[0].id if candidates else None)
-        ]
-        if tracker.latest_message.get("intent", {}).get("name") != "nlu_fallback":
+        """Answers from context or asks which topic was meant."""
+        core_fallback = (
+            tracker.latest_message.get("intent", {}).get("name") != "nlu_fallback"
+        )
+        if core_fallback:
             # Core fallback: forget the turn so it does not steer the next one.
-            events.insert(0, UserUtteranceReverted())
-        return events
+            return [UserUtteranceReverted(), *self.ask(dispatcher, tracker)]
+        resolved = self.resolve_from_context(tracker, unsure=True)
+        if resolved is not None:
+            return self.answer(
+                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
+            )
+        return self.ask(dispatcher, tracker)
+
+    def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[EventType]:
+        """Asks which of the two likeliest topics was meant (steps 2 and 3).
+
+        Returns:
+            The event that remembers the first choice for "ja".
+        """
+        candidates = ranked_content_topics(tracker, self.content)[:CHOICES]
+        if len(candidates) == CHOICES:
+            first, second = candidates
+            self.reply(
+                dispatcher,
+                "fallback",
+                response="utter_welke_van_twee",
+                buttons=[topic_button(t) for t in candidates],
+                eerste=first.title,
+                tweede=second.title,
+            )
+        elif candidates:
+            self.reply(
+                dispatcher,
+                "fallback",
+                response="utter_niet_zeker",
+                buttons=[topic_button(candidates[0])]
+                + self.default_buttons(exclude=[candidates[0].id])[:1],
+            )
+        else:
+            self.reply(
+                dispatcher,
+                "fallback",
+                response="utter_niet_begrepen",
+                buttons=self.default_buttons(),
+            )
+        return [SlotSet(SLOT_OFFERED_TOPIC, candidates[0].id if candidates else None)]

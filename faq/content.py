@@ -69,6 +69,25 @@ CONVERSATION_TOPIC_IDS: Tuple[Text, ...] = (
 #: Nutrients a follow-up such as "en magnesium?" can switch to.
 NUTRIENTS: Tuple[Text, ...] = ("magnesium", "vitamine_d", "vitamine_k2")
 
+#: What an elliptical follow-up can ask about the topic just answered ("en
+#: wat als je er te weinig van hebt?" = ``tekort``); ``follow_ups`` maps
+#: these to topics. The words that signal each are in :mod:`faq.context`.
+FOLLOW_UP_KINDS: Tuple[Text, ...] = (
+    "omgekeerd",
+    "tekort",
+    "gevolgen",
+    "klachten",
+    "vaststellen",
+    "voeding",
+    "zon",
+    "supplement",
+    "vorm",
+    "risico",
+    "samen",
+    "balans",
+    "werking",
+)
+
 NUMBER_OF_SOURCES = 15
 MAX_SHORT_WORDS = 80
 MAX_TITLE_CHARS = 60
@@ -185,6 +204,8 @@ class Topic:
     long_paragraphs: Tuple[Tuple[Sentence, ...], ...] = ()
     #: Short title for a tappable button (WhatsApp: at most 20 characters).
     button: Optional[Text] = None
+    #: Elliptical follow-ups: relation name -> topic id (``follow_ups``).
+    follow_ups: Dict[Text, Text] = field(default_factory=dict)
 
     @property
     def button_title(self) -> Text:
@@ -601,6 +622,22 @@ def _parse_topic(raw: Any, index: int, path: Path, article: Article) -> Topic:
                 topic_id,
                 "counterparts",
             )
+    follow_ups = raw.get("follow_ups") or {}
+    if not isinstance(follow_ups, dict):
+        raise ContentError(path, "moet een mapping zijn", topic_id, "follow_ups")
+    for kind, target in follow_ups.items():
+        if kind not in FOLLOW_UP_KINDS:
+            raise ContentError(
+                path,
+                f"onbekende soort vervolgvraag '{kind}' "
+                f"(kies uit {', '.join(FOLLOW_UP_KINDS)})",
+                topic_id,
+                "follow_ups",
+            )
+        if not isinstance(target, str):
+            raise ContentError(
+                path, f"'{kind}' moet naar een topic-id wijzen", topic_id, "follow_ups"
+            )
     return Topic(
         id=topic_id,
         title=title,
@@ -617,6 +654,7 @@ def _parse_topic(raw: Any, index: int, path: Path, article: Article) -> Topic:
         short_sentences=short_sentences,
         long_paragraphs=long_paragraphs,
         button=button,
+        follow_ups=dict(follow_ups),
     )
 
 
@@ -670,6 +708,7 @@ def parse_content(
         for name, targets in (
             ("related", topic.related),
             ("counterparts", tuple(topic.counterparts.values())),
+            ("follow_ups", tuple(topic.follow_ups.values())),
         ):
             for target in targets:
                 if target not in topics:

@@ -10,6 +10,7 @@ from actions.answers import (
     ActionAffirm,
     ActionAnswerTopic,
     ActionFollowUpNutrient,
+    ActionOutOfDomain,
     ActionSources,
     ActionTellMore,
 )
@@ -21,7 +22,7 @@ from actions.conversation import (
     ActionPersonalAdvice,
 )
 from actions.fallback import ActionFallback
-from faq.content import CONTENT_TOPIC_IDS, DOSE_PATTERN
+from faq.content import CONTENT_TOPIC_IDS, DOSE_PATTERN, get_content
 from tests.helpers import looks_dutch, make_tracker
 
 
@@ -174,14 +175,18 @@ async def test_follow_up_switches_to_the_other_nutrient(
 
     assert message["custom"]["topic"] == expected
     assert slot(events, "laatste_topic") == expected
+    counterparts = get_content().topics[last].counterparts if last else {}
+    assert (message["custom"].get("via") == "context") == (nutrient in counterparts)
 
 
 async def test_follow_up_without_a_nutrient_falls_back(dispatcher, domain):
-    _, message = await run(
+    events, message = await run(
         ActionFollowUpNutrient(), dispatcher, make_tracker("vervolg"), domain
     )
 
     assert message["custom"]["topic"] == "fallback"
+    assert message["buttons"]
+    assert UserUtteranceReverted() not in events
 
 
 async def test_affirm_answers_the_offered_topic(dispatcher, domain, content):
@@ -274,7 +279,7 @@ async def test_personal_advice_without_a_related_topic(dispatcher, domain):
     assert slot(events, "aangeboden_topic") is None
 
 
-async def test_fallback_offers_the_likeliest_topics_by_dutch_title(
+async def test_fallback_asks_which_of_the_two_likeliest_topics(
     dispatcher, domain, content
 ):
     ranking = [
@@ -289,17 +294,115 @@ async def test_fallback_offers_the_likeliest_topics_by_dutch_title(
     events, message = await run(ActionFallback(), dispatcher, tracker, domain)
 
     assert message["custom"] == {"topic": "fallback", "sources": []}
-    assert message["response"] == "utter_niet_zeker"
+    assert message["response"] == "utter_welke_van_twee"
     assert [b["payload"] for b in message["buttons"]] == [
         "/vitamine_d_zonlicht",
         "/vitamine_d_tekort_risicogroepen",
-        "/functie_vitamine_d",
     ]
-    assert message["buttons"][0]["title"] == content.topics["vitamine_d_zonlicht"].title
+    titles = [content.topics[t].title for t in ("vitamine_d_zonlicht",)]
+    assert message["buttons"][0]["title"] == titles[0]
+    assert message["eerste"] == content.topics["vitamine_d_zonlicht"].title
+    assert message["tweede"] == content.topics["vitamine_d_tekort_risicogroepen"].title
     assert slot(events, "aangeboden_topic") == "vitamine_d_zonlicht"
     assert UserUtteranceReverted() not in events
-    text = domain["responses"]["utter_niet_zeker"][0]["text"]
+    text = domain["responses"]["utter_welke_van_twee"][0]["text"]
     assert looks_dutch(text) and "Did you mean" not in text
+    assert "{eerste}" in text and "{tweede}" in text
+
+
+async def test_fallback_with_one_candidate_offers_it_and_a_core_topic(
+    dispatcher, domain
+):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "vitamine_k2", "confidence": 0.3},
+        {"name": "buiten_domein", "confidence": 0.2},
+    ]
+    tracker = make_tracker("nlu_fallback", ranking=ranking, text="k2??")
+    _, message = await run(ActionFallback(), dispatcher, tracker, domain)
+
+    assert message["response"] == "utter_niet_zeker"
+    assert message["buttons"][0]["payload"] == "/vitamine_k2"
+    assert len(message["buttons"]) == 2
+
+
+async def test_fallback_answers_an_elliptical_follow_up_from_context(
+    dispatcher, domain, content
+):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "meer", "confidence": 0.3},
+        {"name": "tekort_symptomen", "confidence": 0.2},
+    ]
+    tracker = make_tracker(
+        "nlu_fallback",
+        ranking=ranking,
+        text="hoe stel je dat dan vast?",
+        slots={"laatste_topic": "tekort_symptomen"},
+    )
+    events, message = await run(ActionFallback(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "tekort_vaststellen"
+    assert message["custom"]["via"] == "context"
+    assert message["custom"]["sources"] == list(
+        content.topics["tekort_vaststellen"].sources
+    )
+    assert slot(events, "laatste_topic") == "tekort_vaststellen"
+
+
+async def test_answer_topic_lets_the_context_decide_an_elliptical_message(
+    dispatcher, domain
+):
+    tracker = make_tracker(
+        "tekort_symptomen",
+        text="en wat als je er te weinig van hebt?",
+        slots={"laatste_topic": "functie_vitamine_d"},
+    )
+    events, message = await run(ActionAnswerTopic(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "vitamine_d_tekort_gevolgen"
+    assert message["custom"]["via"] == "context"
+    assert slot(events, "laatste_topic") == "vitamine_d_tekort_gevolgen"
+
+
+async def test_answer_topic_keeps_a_message_that_stands_alone(dispatcher, domain):
+    tracker = make_tracker(
+        "tekort_symptomen",
+        text="wat zijn de klachten bij een magnesiumtekort",
+        slots={"laatste_topic": "functie_vitamine_d"},
+    )
+    _, message = await run(ActionAnswerTopic(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "tekort_symptomen"
+    assert "via" not in message["custom"]
+
+
+async def test_a_button_payload_is_marked_as_such(dispatcher, domain):
+    tracker = make_tracker("vitamine_k2", text="/vitamine_k2")
+    _, message = await run(ActionAnswerTopic(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "vitamine_k2"
+    assert message["custom"]["via"] == "knop"
+
+
+@pytest.mark.parametrize(
+    ("last", "other"),
+    [
+        ("magnesium_activeert_vitamine_d", "vitamine_d_verhoogt_magnesiumbehoefte"),
+        ("vitamine_d_verhoogt_magnesiumbehoefte", "magnesium_activeert_vitamine_d"),
+    ],
+)
+async def test_the_other_way_round_goes_to_the_other_direction(
+    last, other, dispatcher, domain
+):
+    tracker = make_tracker(
+        "vervolg", text="geldt dat ook omgekeerd?", slots={"laatste_topic": last}
+    )
+    events, message = await run(ActionFollowUpNutrient(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == other
+    assert message["custom"]["via"] == "context"
+    assert slot(events, "laatste_topic") == other
 
 
 async def test_core_fallback_reverts_the_turn(dispatcher, domain):
@@ -377,3 +480,43 @@ def test_every_response_an_action_names_exists_in_the_domain(domain):
         named |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert named, "actions name responses"
     assert named <= set(domain["responses"])
+
+
+@pytest.mark.parametrize(
+    ("text", "last", "topic"),
+    [
+        ("wat voor weer wordt het morgen?", "magnesium_vormen", "buiten_domein"),
+        ("kan het ook gewoon via eten?", "magnesium_vormen", "magnesium_voeding"),
+        ("kan het ook gewoon via eten?", None, "buiten_domein"),
+        ("en wat doet zink dan?", "functie_vitamine_d", "buiten_domein"),
+    ],
+)
+async def test_out_of_domain_unless_the_context_makes_it_clear(
+    text, last, topic, dispatcher, domain
+):
+    tracker = make_tracker(
+        "buiten_domein", text=text, slots={"laatste_topic": last} if last else {}
+    )
+    events, message = await run(ActionOutOfDomain(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == topic
+    if topic == "buiten_domein":
+        assert message["response"] == "utter_buiten_domein"
+        assert message["custom"]["sources"] == []
+        assert "via" not in message["custom"]
+    else:
+        assert message["custom"]["via"] == "context"
+        assert slot(events, "laatste_topic") == topic
+
+
+async def test_tell_more_follows_a_question_about_the_next_step(dispatcher, domain):
+    tracker = make_tracker(
+        "meer",
+        text="hoe stel je dat dan vast?",
+        slots={"laatste_topic": "tekort_symptomen"},
+    )
+    _, message = await run(ActionTellMore(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "tekort_vaststellen"
+    assert message["custom"]["answer"] == "kort"
+    assert message["custom"]["via"] == "context"

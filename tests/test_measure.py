@@ -9,6 +9,7 @@ import pytest
 from tools import baseline as bl
 from tools import bench
 from tools import evaluate as ev
+from tools import tune_thresholds as tt
 
 # ---------------------------------------------------------------- baseline
 
@@ -138,13 +139,64 @@ def test_bevestigen_answers_the_offered_topic():
     assert bl.answer_intent("bevestigen", "ja", fallback_state) == "bronnen"
 
 
-def test_choose_threshold():
-    scores = [0.9, 0.8, 0.1, -0.2, -0.5]
-    correct = [True, True, True, False, False]
-    assert bl.choose_threshold(scores, correct) == pytest.approx(0.1)
-    assert bl.choose_threshold([0.5, 0.4], [True, True]) == -math.inf
-    # a wrong answer costing two correct ones moves the threshold up
-    assert bl.choose_threshold([0.9, 0.5, 0.4], [True, False, True], 2.0) == 0.9
+def test_fallback_rule_accepts_clear_answers_only():
+    rule = tt.FallbackRule(0.5, 0.1)
+    assert rule.decide([("a", 0.7), ("b", 0.2)]) == "a"
+    assert rule.decide([("a", 0.45), ("b", 0.1)]) is None  # too unsure
+    assert rule.decide([("a", 0.6), ("b", 0.55)]) is None  # too close
+    assert rule.decide([("a", 0.6)]) == "a"
+    assert rule.decide([]) is None
+
+
+def test_choose_rule_trades_wrong_answers_against_correct_ones():
+    rankings = [
+        [("vitamine_k2", 0.9), ("bronnen", 0.05)],
+        [("vitamine_k2", 0.8), ("bronnen", 0.1)],
+        [("bronnen", 0.35), ("vitamine_k2", 0.3)],  # wrong content answer
+        [("groet", 0.3), ("bronnen", 0.2)],
+    ]
+    expected = ["vitamine_k2", "vitamine_k2", "vitamine_k2", "groet"]
+    rule, candidates = tt.choose_rule(rankings, expected, cost=2.0)
+    assert rule.decide(rankings[2]) is None
+    assert rule.decide(rankings[0]) == "vitamine_k2"
+    assert rule.decide(rankings[1]) == "vitamine_k2"
+    assert len(candidates) > 1
+    counts = tt.outcome_counts(rankings, expected, rule)
+    assert counts["wrong_content"] == 0
+    # with wrong answers free, answering everything is best
+    free, _ = tt.choose_rule(rankings, expected, cost=0.0)
+    assert free.threshold == -math.inf
+
+
+def test_out_of_fold_rankings_never_predict_their_own_training_text():
+    texts = [f"tekst {i}" for i in range(10)]
+    labels = ["a", "b"] * 5
+    seen = []
+
+    def fit_predict(train_x, train_y, test_x):
+        assert not set(train_x) & set(test_x)
+        seen.extend(test_x)
+        return [[(train_y[0], 1.0)] for _ in test_x]
+
+    rankings, folds = tt.out_of_fold_rankings(texts, labels, fit_predict, folds=5)
+    assert sorted(seen) == sorted(texts)
+    assert len(rankings) == 10 and all(rankings)
+    assert sorted(set(folds)) == [0, 1, 2, 3, 4]
+
+
+def test_write_rule_changes_only_the_fallback_numbers(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "pipeline:\n  # uitleg\n  - name: FallbackClassifier\n"
+        "    threshold: 0.55\n    ambiguity_threshold: 0.2\n"
+        "policies:\n  - name: RulePolicy\n    core_fallback_threshold: 0.3\n",
+        encoding="utf-8",
+    )
+    tt.write_rule(tt.FallbackRule(0.4711, 0.0177), config)
+    text = config.read_text(encoding="utf-8")
+    assert "threshold: 0.4711\n    ambiguity_threshold: 0.0177" in text
+    assert "# uitleg" in text and "core_fallback_threshold: 0.3" in text
+    assert tt.configured_rule(config) == tt.FallbackRule(0.4711, 0.0177)
 
 
 TOY = {
@@ -181,12 +233,16 @@ def test_baseline_on_toy_data():
     ]
 
 
-def test_baseline_threshold_comes_from_a_training_split():
+def test_baseline_rule_comes_from_the_shared_chooser():
     texts, intents = toy_data()
-    model = bl.Baseline().fit(texts, intents, validation_size=0.5, seed=1)
-    assert model.validation["examples"] == len(texts) // 2
-    assert model.validation["threshold"] == model.threshold
-    model.threshold = 10.0  # nothing clears it
+    texts, intents = texts * 2, intents * 2  # five folds need five per intent
+    model = bl.Baseline().fit(texts, intents)
+    assert model.validation["cost"] == tt.COST
+    assert model.validation["folds"] == tt.FOLDS
+    assert model.validation["threshold"] == model.rule.threshold
+    model.rule = tt.FallbackRule(10.0, 0.0)  # nothing clears it
+    assert model.answer("hoi")[0] == "fallback"
+    model.rule = tt.FallbackRule(float("-inf"), 100.0)  # nothing is clear enough
     assert model.answer("hoi")[0] == "fallback"
 
 
@@ -395,3 +451,85 @@ def test_load_summary():
 def test_bench_messages_are_dutch_and_distinct():
     assert len(bench.MESSAGES) == len(set(bench.MESSAGES)) == 20
     assert bench.PAIR[0] != bench.PAIR[1]
+
+
+def test_new_groups_long_noise_and_customer_service():
+    singles = [
+        turn("medewerker", "medewerker", style="lang"),
+        turn("medewerker", "fallback", style="ruis"),
+        turn("vitamine_k2", "vitamine_k2", style="ruis"),
+    ]
+    f = ev.compute_metrics(singles, [], "bot")["figures"]
+    assert f["medewerker_rate"] == pytest.approx(1 / 2)
+    assert f["long_accuracy"] == 1.0
+    assert f["noise_accuracy"] == pytest.approx(1 / 2)
+
+
+def test_bar_rows_judge_against_the_bar_and_the_baseline():
+    bot = ev.compute_metrics(
+        [turn("vitamine_k2", "vitamine_k2", "vitamine_k2")] * 98
+        + [turn("vitamine_k2", "fallback", "vitamine_k2")] * 2,
+        [],
+        "bot",
+    )
+    base = ev.compute_metrics(
+        [turn("vitamine_k2", "vitamine_k2", "vitamine_k2")] * 100, [], "baseline"
+    )
+    rows = {r["figure"]: r for r in ev.bar_rows(bot, base, dose_count=1)}
+    assert rows["content_accuracy"]["bot"] == pytest.approx(0.98)
+    assert rows["content_accuracy"]["met"] == "no (below baseline)"
+    assert rows["wrong_answer_rate"]["met"] == "yes"
+    assert rows["dose_replies"]["met"] == "no"
+    assert rows["multi_turn_turn_accuracy"]["met"] == ""  # nothing to score
+    table = ev.render_bar(list(rows.values()))
+    assert "content topic answered correctly" in table and ">= 97 %" in table
+
+
+def test_blind_set_results_hold_aggregates_only():
+    singles = [turn("vitamine_k2", "vitamine_k2", "bronnen")]
+    singles[0].bot_texts = ["Vitamine K2 ..."]
+    cases = [ev.Case("c", [turn("groet", "groet")])]
+    blind = ev.EvalSet("blind_x", "blind", ev.BLIND / "set_a.yml", True)
+    dev = ev.EvalSet("dev", "dev", ev.HELDOUT, False)
+    transport = {"request_errors": 0, "apologies": 0, "empty_replies": 0}
+    secret = "vitamine_k2->vitamine_k2"
+    blind_result = ev.set_result(blind, singles, cases, transport, 0)
+    assert secret not in str(blind_result) and "Vitamine K2" not in str(blind_result)
+    assert "items" not in blind_result and "dose_hits" not in blind_result
+    assert blind_result["bot"]["figures"]["content_accuracy"] == 1.0
+    dev_result = ev.set_result(dev, singles, cases, transport, 0)
+    assert secret in str(dev_result["items"])
+
+
+def test_every_set_file_exists_and_loads():
+    for spec in ev.SETS:
+        singles, cases = ev.load_heldout(spec.path)
+        assert len(cases) >= 20
+        assert len(singles) > 100 or spec.name == "dev_context"
+
+
+def test_baseline_resolves_elliptical_follow_ups_like_the_bot():
+    state = bl.ConversationState()
+    assert bl.answer_intent("functie_vitamine_d", "wat doet vit d", state) == (
+        "functie_vitamine_d"
+    )
+    # the classifier says symptoms; the context says consequences of a shortage
+    assert (
+        bl.answer_intent(
+            "tekort_symptomen", "en wat als je er te weinig van hebt?", state
+        )
+        == "vitamine_d_tekort_gevolgen"
+    )
+    assert state.last_topic == "vitamine_d_tekort_gevolgen"
+    state = bl.ConversationState(last_topic="magnesium_activeert_vitamine_d")
+    assert bl.answer_intent("vervolg", "geldt dat ook omgekeerd?", state) == (
+        "vitamine_d_verhoogt_magnesiumbehoefte"
+    )
+    state = bl.ConversationState(last_topic="tekort_symptomen")
+    ranking = [("meer", 0.2), ("groet", 0.1)]
+    assert (
+        bl.answer_intent(
+            "nlu_fallback", "hoe stel je dat dan vast?", state, None, ranking
+        )
+        == "tekort_vaststellen"
+    )

@@ -7,11 +7,12 @@ entity markup stripped), with
 - features: TF-IDF of character n-grams (2-5, inside word boundaries) plus
   TF-IDF of word uni- and bigrams, both with sublinear term frequency;
 - classifier: ``LinearSVC(C=1.0)``;
-- a fallback threshold on the LinearSVC margin: when the best decision score is
-  below ``t`` the baseline answers ``fallback``. ``t`` is chosen on a stratified
-  20 % validation split of the TRAINING data (seed 42) as the candidate that
-  maximises ``correct - WRONG_COST * wrong`` (a fallback scores 0), then the
-  model is refitted on all training data. The held-out test set is never used.
+- the bot's fallback rule (answer unless the best decision score is below a
+  threshold or the best two are closer than an ambiguity margin), chosen by
+  the bot's own chooser (:func:`tools.tune_thresholds.choose_rule`) with the
+  same cost on the same 5-fold cross-validated predictions of the training
+  data; then the model is refitted on all training data. The test sets are
+  never used.
 
 Predicted intents become answered topics the way the bot's rules and actions
 do it, minimally (:meth:`Baseline.answer`):
@@ -24,7 +25,10 @@ do it, minimally (:meth:`Baseline.answer`):
   the content file, else the bot's default topic for that nutrient;
 - ``bevestigen`` answers the offered topic (offered by ``persoonlijk_advies``
   and ``fallback``: the best-scoring content intent), else continues the last
-  topic, else ``hulp``; ``ontkennen`` answers ``hulp``.
+  topic, else ``hulp``; ``ontkennen`` answers ``hulp``;
+- an elliptical follow-up ("hoe stel je dat dan vast?") is resolved against
+  the last topic with the bot's own code (:func:`faq.context.resolve`): on a
+  content intent, a fallback and a ``vervolg`` without a nutrient.
 
 Usage:
     python -m tools.baseline "vraag"                 # print the topic
@@ -52,7 +56,6 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
@@ -61,7 +64,15 @@ from faq.content import (
     CONVERSATION_TOPIC_IDS,
     get_content,
 )
+from faq.context import resolve
 from faq.settings import PROJECT_DIR as ROOT
+from tools.tune_thresholds import (
+    COST,
+    FallbackRule,
+    Ranking,
+    choose_rule,
+    out_of_fold_rankings,
+)
 
 NLU_DIR = ROOT / "data" / "nlu"
 FALLBACK = "fallback"
@@ -83,12 +94,10 @@ NUTRIENT_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
     ),
     ("magnesium", re.compile(r"\b(?:magne\w*|mg)\b", re.I)),
 )
+#: "alle bronnen": the words of the bot's `bereik` lookup table.
+ALL_SOURCES_WORDS = re.compile(r"\b(?:alle|allemaal|volledige|complete)\b", re.I)
 #: Entity markup of Rasa YAML: ``[text](entity)`` and ``[text]{"entity": ...}``.
 ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
-#: A wrong answer costs this many correct ones when choosing the threshold.
-WRONG_COST = 1.0
-VALIDATION_SIZE = 0.2
-SEED = 42
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDERS = 10_000
 
@@ -201,33 +210,17 @@ def make_pipeline(c: float = 1.0) -> Pipeline:
     return Pipeline([("features", features), ("svm", LinearSVC(C=c))])
 
 
-def choose_threshold(
-    top_scores: Sequence[float], correct: Sequence[bool], wrong_cost: float = WRONG_COST
-) -> float:
-    """Chooses the margin threshold that maximises ``correct - cost * wrong``.
-
-    A prediction whose top score is below the threshold becomes a fallback,
-    which counts neither as correct nor as wrong.
-
-    Args:
-        top_scores: Best decision score of each validation example.
-        correct: Whether the top intent of each example was right.
-        wrong_cost: Cost of a wrong answer relative to a correct one.
-
-    Returns:
-        The threshold (the lowest one among equally good candidates, so the
-        baseline falls back as little as possible); ``-inf`` keeps everything.
-    """
-    scores = np.asarray(top_scores, dtype=float)
-    right = np.asarray(correct, dtype=bool)
-    best_t = float("-inf")
-    best_utility = float(right.sum() - wrong_cost * (~right).sum())
-    for t in np.unique(scores):
-        kept = scores >= t
-        utility = float((right & kept).sum() - wrong_cost * (~right & kept).sum())
-        if utility > best_utility + 1e-9:
-            best_t, best_utility = float(t), utility
-    return best_t
+def rankings_of(pipeline: Pipeline, texts: Sequence[str]) -> List[Ranking]:
+    """Returns the (intent, decision score) ranking of each text, best first."""
+    if not texts:
+        return []
+    scores = np.atleast_2d(pipeline.decision_function(list(texts)))
+    classes = [str(c) for c in pipeline.classes_]
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return [
+        [(classes[j], float(row[j])) for j in idx]
+        for row, idx in zip(scores, order, strict=True)
+    ]
 
 
 @dataclass
@@ -239,7 +232,7 @@ class ConversationState:
 
 
 class Baseline:
-    """TF-IDF + LinearSVC intent classifier with a margin fallback threshold."""
+    """TF-IDF + LinearSVC intent classifier with the bot's fallback rule."""
 
     def __init__(self, c: float = 1.0) -> None:
         """Creates an unfitted baseline.
@@ -249,53 +242,49 @@ class Baseline:
         """
         self.c = c
         self.pipeline = make_pipeline(c)
-        self.threshold = float("-inf")
+        self.rule = FallbackRule(float("-inf"), 0.0)
         self.validation: Dict[str, Any] = {}
+
+    @property
+    def threshold(self) -> float:
+        """The fallback threshold on the top decision score."""
+        return self.rule.threshold
 
     def fit(
         self,
         texts: Sequence[str],
         intents: Sequence[str],
         tune_threshold: bool = True,
-        validation_size: float = VALIDATION_SIZE,
-        seed: int = SEED,
+        cost: float = COST,
     ) -> "Baseline":
-        """Fits the classifier; optionally chooses the fallback threshold first.
+        """Fits the classifier; optionally chooses the fallback rule first.
 
         Args:
             texts: Training texts.
             intents: Their intents.
-            tune_threshold: Choose ``threshold`` on a stratified validation split
-                of these training data (else keep ``-inf``: never fall back).
-            validation_size: Fraction held out for choosing the threshold.
-            seed: Random seed of the split.
+            tune_threshold: Choose the rule on 5-fold cross-validated
+                predictions of these training data with the bot's chooser
+                (else never fall back).
+            cost: What a wrong content answer costs (the bot's cost).
 
         Returns:
             self, refitted on all of ``texts``.
         """
         if tune_threshold:
-            train_x, val_x, train_y, val_y = train_test_split(
-                list(texts),
-                list(intents),
-                test_size=validation_size,
-                random_state=seed,
-                stratify=list(intents),
-            )
-            probe = make_pipeline(self.c).fit(train_x, train_y)
-            scores = probe.decision_function(val_x)
-            classes = probe.classes_
-            top = scores.max(axis=1)
-            predicted = classes[scores.argmax(axis=1)]
-            correct = [p == y for p, y in zip(predicted, val_y, strict=True)]
-            self.threshold = choose_threshold(top, correct)
-            kept = top >= self.threshold
+
+            def fit_predict(
+                train_x: Sequence[str], train_y: Sequence[str], test_x: Sequence[str]
+            ) -> List[Ranking]:
+                return rankings_of(make_pipeline(self.c).fit(train_x, train_y), test_x)
+
+            rankings, _ = out_of_fold_rankings(texts, intents, fit_predict)
+            self.rule, _ = choose_rule(rankings, intents, cost)
             self.validation = {
-                "examples": len(val_x),
-                "accuracy_without_threshold": float(np.mean(correct)),
-                "threshold": self.threshold,
-                "fallback_rate": float(1 - kept.mean()),
-                "correct_rate": float(np.mean(np.asarray(correct) & kept)),
-                "wrong_rate": float(np.mean(~np.asarray(correct) & kept)),
+                "examples": len(texts),
+                "folds": 5,
+                "cost": cost,
+                "threshold": self.rule.threshold,
+                "ambiguity": self.rule.ambiguity,
             }
         self.pipeline.fit(list(texts), list(intents))
         return self
@@ -314,13 +303,13 @@ class Baseline:
         """Classifies one text.
 
         Returns:
-            The intent (``nlu_fallback`` below the threshold), its score, and
-            all scores.
+            The intent (``nlu_fallback`` when the rule does not accept it),
+            its score, and all scores.
         """
         scores = self.scores(text)
-        intent = max(scores, key=scores.__getitem__)
-        score = scores[intent]
-        if score < self.threshold:
+        ranking = sorted(scores.items(), key=lambda item: -item[1])
+        intent, score = ranking[0]
+        if not self.rule.accepts(ranking):
             return "nlu_fallback", score, scores
         return intent, score, scores
 
@@ -343,7 +332,8 @@ class Baseline:
             key=scores.__getitem__,
             default=None,
         )
-        topic = answer_intent(intent, text, state, best_content)
+        ranking = sorted(scores.items(), key=lambda item: -item[1])
+        topic = answer_intent(intent, text, state, best_content, ranking)
         return topic, intent, score
 
     def answer_conversation(self, texts: Iterable[str]) -> List[str]:
@@ -357,8 +347,12 @@ def answer_intent(
     text: str,
     state: ConversationState,
     best_content: Optional[str] = None,
+    ranking: Sequence[Tuple[str, float]] = (),
 ) -> str:
     """Emulates the bot's rules and actions for one predicted intent.
+
+    Elliptical follow-ups are resolved against the last topic exactly as the
+    bot's actions do it (:func:`faq.context.resolve`).
 
     Args:
         intent: The predicted intent (``nlu_fallback`` below the threshold).
@@ -366,15 +360,31 @@ def answer_intent(
         state: The conversation so far; updated like the bot's slots.
         best_content: The best-scoring content topic (not ``bronnen``): what
             ``persoonlijk_advies`` and ``fallback`` offer for "ja graag".
+        ranking: The classifier's ranking, best first (for the context).
 
     Returns:
         The topic id the bot would answer with.
     """
+    content = get_content()
+    resolved = None
+    if intent in ("meer", "buiten_domein") or (  # their actions use the context
+        intent in CONTENT_TOPIC_IDS and intent != "bronnen"
+    ):
+        resolved = resolve(text, state.last_topic, content)
+        if intent == "meer" and resolved and resolved.topic == state.last_topic:
+            resolved = None
+    elif intent == "nlu_fallback" or (  # action_fallback, action_vervolg
+        intent == "vervolg" and detect_nutrient(text) is None
+    ):
+        resolved = resolve(text, state.last_topic, content, ranking, unsure=True)
+    if resolved is not None and resolved.topic != intent:
+        state.last_topic, state.offered_topic = resolved.topic, None
+        return resolved.topic
     if intent == "nlu_fallback":
         state.offered_topic = best_content
         return FALLBACK
     if intent == "bronnen":
-        wants_all = re.search(r"\balle\b", text, re.I) is not None
+        wants_all = ALL_SOURCES_WORDS.search(text) is not None
         if state.last_topic and state.last_topic != "bronnen" and not wants_all:
             state.offered_topic = None
             return state.last_topic
@@ -389,8 +399,9 @@ def answer_intent(
     if intent == "vervolg":
         nutrient = detect_nutrient(text)
         if nutrient is None:
+            state.offered_topic = best_content
             return FALLBACK
-        last = get_content().topic(state.last_topic) if state.last_topic else None
+        last = content.topic(state.last_topic) if state.last_topic else None
         target = (last.counterparts.get(nutrient) if last else None) or (
             DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
         )
@@ -519,7 +530,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         serve(args.port)
         return 0
     baseline = train_baseline()
-    print(f"threshold {baseline.threshold:.3f}; validation {baseline.validation}")
+    print(f"fallback rule {baseline.rule}; validation {baseline.validation}")
     topics = baseline.answer_conversation(args.texts)
     for text, topic in zip(args.texts, topics, strict=True):
         print(f"{topic}\t{text}")

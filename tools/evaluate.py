@@ -1,39 +1,43 @@
-"""Held-out evaluation of the bot against the TF-IDF + LinearSVC baseline.
+"""Evaluation of the bot against the TF-IDF + LinearSVC baseline.
 
-``make eval``: starts the real stack (action server + Rasa server, via
-:class:`tools.stack.Stack` in a temporary folder), sends every held-out
-message of ``tests/heldout/messages.yml`` over REST, and reads the answered
-topic from each reply's ``custom.topic`` (the first message with a topic).
-Every ``single`` message is its own conversation; every ``multi_turn`` case is
-one conversation. The baseline (``tools.baseline``) answers the same
-messages with the same conversation structure.
+``make eval`` measures three test sets and a cross-validation, the bot and the
+baseline side by side:
 
-Figures (single messages unless noted):
+- the development set ``tests/heldout/messages.yml`` (used for error
+  analysis, so its figures are optimistic; every error is listed);
+- the two blind sets ``tests/blind/set_a.yml`` and ``set_b.yml``, written by
+  people who never saw ``data/`` or the development set. For these ONLY
+  aggregate figures (per group and per style) are computed, printed and
+  written: no message, no reply and no per-item error leaves this script;
+- 5-fold cross-validation of ``data/nlu`` (stratified, seed 42): the bot's
+  intent model (:class:`server.nlu.model.TopicModel`, the code the Rasa
+  component runs, with the ``config.yml`` settings and fallback rule) and the
+  baseline, on the same folds.
 
-- content top-1 accuracy: expected a content topic, answered exactly that;
-- wrong-answer rate: expected a content topic, answered a DIFFERENT content
-  topic (fallback and conversation topics are not wrong answers);
-- persoonlijk_advies catch rate; buiten_domein refusal rate, split into
-  answered ``buiten_domein`` and answered ``fallback``;
-- conversation topics accuracy (groet, afscheid, bedankt, bot_vraag, hulp,
-  medewerker, kennisbank);
-- multi-turn: fraction of turns correct (``any_content`` = any content topic)
-  and fraction of cases with every turn correct;
-- accuracy by writing style; dose check (bot replies matching DOSE_PATTERN).
+The bot is the real stack (:class:`tools.stack.Stack`: action server + Rasa
+server, REST channel); the answered topic is read from each reply's
+``custom.topic``. Every ``single`` message is its own conversation, every
+``multi_turn`` case one conversation. The baseline (``tools.baseline``)
+answers the same conversations, with the bot's fallback rule chosen by the
+bot's chooser (``tools.tune_thresholds``) at the same cost on the same
+cross-validated training data.
 
-Writes ``reports/eval.json``, ``reports/eval.md``, ``reports/confusion.png``
-and ``reports/eval_errors.tsv`` (every message the bot or the baseline got
-wrong: the list to improve the training data from).
+For every set the issue's bar table is printed: content topic correct,
+in-scope question answered with another topic, personal advice caught, doses
+in replies, off-domain refused, customer-service requests handed over,
+multi-turn turns correct, long messages (style ``lang``) and noisy messages
+(style ``ruis``), with the baseline beside the bot.
 
-``--sweep`` (not part of ``make eval``): parses the held-out single messages
-with ``/model/parse`` and shows how the figures would move across
-FallbackClassifier thresholds 0.3..0.9. That is a DIAGNOSTIC ON TEST DATA and
-must not be used to choose the threshold (that would tune on the test set);
-choose it with cross-validation on the training data, e.g.
-``rasa test nlu --cross-validation``.
+Writes ``reports/eval.json`` and ``reports/eval.md`` (all sets, aggregates),
+and for the development set only ``reports/eval_errors.tsv`` (every message
+the bot or the baseline got wrong) and ``reports/confusion.png``.
+
+``--sweep`` (not part of ``make eval``) shows how the development-set figures
+move across FallbackClassifier thresholds: a DIAGNOSTIC that must not be used
+to choose them (``make tune`` chooses on the training data).
 
 Usage:
-    python -m tools.evaluate [--workers N] [--out reports]
+    python -m tools.evaluate [--sets dev,blind_a,blind_b] [--no-cv] [--workers N]
     python -m tools.evaluate --sweep
 """
 
@@ -69,11 +73,25 @@ from tools.baseline import (
     ConversationState,
     answer_intent,
     load_training_data,
+    make_pipeline,
+    rankings_of,
     train_baseline,
 )
 from tools.stack import MODEL, Stack
+from tools.tune_thresholds import (
+    FOLDS,
+    SEED,
+    FallbackRule,
+    Ranking,
+    bot_fit_predict,
+    choose_rule,
+    configured_rule,
+    out_of_fold_rankings,
+)
 
 HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
+CONTEXT_DEV = ROOT / "tests" / "heldout" / "context.yml"
+BLIND = ROOT / "tests" / "blind"
 REPORTS = ROOT / "reports"
 ANY_CONTENT = "any_content"
 #: Answer recorded when the bot sent no message with a topic.
@@ -94,6 +112,8 @@ SWEEP_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 #: Seconds the channel waits for Rasa before apologising: generous here, so a
 #: busy machine cannot turn slow answers into wrong ones.
 EVAL_REPLY_TIMEOUT = "60"
+#: Cross-validation examples of at least this many words count as long.
+LONG_WORDS = 20
 FIGURE_LABELS: Dict[str, str] = {
     "content_accuracy": "content top-1 accuracy",
     "wrong_answer_rate": "wrong-answer rate (in scope)",
@@ -104,16 +124,46 @@ FIGURE_LABELS: Dict[str, str] = {
     "buiten_domein_refusal_rate": "buiten_domein refused (bd + fallback)",
     "buiten_domein_as_buiten_domein": "  - answered buiten_domein",
     "buiten_domein_as_fallback": "  - answered fallback",
+    "medewerker_rate": "medewerker (customer service) handed over",
     "conversation_accuracy": "conversation topics accuracy",
     "overall_accuracy": "all single messages accuracy",
+    "long_accuracy": "long messages (style lang) accuracy",
+    "noise_accuracy": "noisy messages (style ruis) accuracy",
     "multi_turn_turn_accuracy": "multi-turn: turns correct",
     "multi_turn_case_accuracy": "multi-turn: cases fully correct",
 }
 
 
+@dataclass(frozen=True)
+class EvalSet:
+    """One test set: its name, file and whether it is blind."""
+
+    name: str
+    title: str
+    path: Path
+    blind: bool
+
+
+SETS: Tuple[EvalSet, ...] = (
+    EvalSet("dev", "development set (tests/heldout/messages.yml)", HELDOUT, False),
+    EvalSet(
+        "dev_context",
+        "development set for context (tests/heldout/context.yml)",
+        CONTEXT_DEV,
+        False,
+    ),
+    EvalSet(
+        "blind_a", "blind set A (tests/blind/set_a.yml)", BLIND / "set_a.yml", True
+    ),
+    EvalSet(
+        "blind_b", "blind set B (tests/blind/set_b.yml)", BLIND / "set_b.yml", True
+    ),
+)
+
+
 @dataclass
 class Turn:
-    """One held-out user message, its expectation and both answers."""
+    """One test message, its expectation and both answers."""
 
     text: str
     expected: str
@@ -129,14 +179,14 @@ class Turn:
 
 @dataclass
 class Case:
-    """One multi-turn conversation of the held-out set."""
+    """One multi-turn conversation of a test set."""
 
     name: str
     turns: List[Turn]
 
 
 def load_heldout(path: Path = HELDOUT) -> Tuple[List[Turn], List[Case]]:
-    """Reads the held-out test set.
+    """Reads a test set (development or blind: the same format).
 
     Args:
         path: The YAML file with ``single`` and ``multi_turn`` lists.
@@ -174,7 +224,7 @@ def normalise(text: str) -> str:
 
 
 def mark_training_overlap(turns: Sequence[Turn], training: Sequence[str]) -> int:
-    """Flags held-out turns whose text also occurs in the training data.
+    """Flags test turns whose text also occurs in the training data.
 
     Texts are compared after :func:`normalise`. Overlap inflates both systems'
     figures, so the report also shows the content figures on unseen messages.
@@ -233,7 +283,8 @@ def compute_metrics(
 
     Returns:
         ``figures`` (name -> rate or None when nothing to score), ``counts``
-        (name -> number of messages scored), and ``by_style`` (style -> rate).
+        (name -> number of messages scored), ``hits``, and ``by_style``
+        (style -> rate) with ``style_counts``. Aggregates only.
     """
 
     def answer(turn: Turn) -> str:
@@ -243,7 +294,10 @@ def compute_metrics(
     unseen = [t for t in in_scope if not t.in_training]
     advice = [t for t in singles if t.expected == "persoonlijk_advies"]
     outside = [t for t in singles if t.expected == "buiten_domein"]
+    service = [t for t in singles if t.expected == "medewerker"]
     chat = [t for t in singles if t.expected in PLAIN_CONVERSATION_TOPICS]
+    long = [t for t in singles if t.style == "lang"]
+    noisy = [t for t in singles if t.style == "ruis"]
     turns = [t for c in cases for t in c.turns]
 
     def count(items: Sequence[Any], hit: Callable[[Any], bool]) -> Tuple[int, int]:
@@ -274,8 +328,11 @@ def compute_metrics(
             outside, lambda t: answer(t) == "buiten_domein"
         ),
         "buiten_domein_as_fallback": count(outside, lambda t: answer(t) == FALLBACK),
+        "medewerker_rate": count(service, right),
         "conversation_accuracy": count(chat, right),
         "overall_accuracy": count(singles, accepted),
+        "long_accuracy": count(long, accepted),
+        "noise_accuracy": count(noisy, accepted),
         "multi_turn_turn_accuracy": count(turns, accepted),
         "multi_turn_case_accuracy": count(
             cases, lambda c: all(accepted(t) for t in c.turns)
@@ -296,8 +353,107 @@ def compute_metrics(
 
 
 def _style_key(item: Tuple[str, Any]) -> Tuple[int, str]:
-    order = ("standaard", "informeel", "typfout", "kort", "lang", "vlaams", "engels")
+    order = (
+        "standaard",
+        "informeel",
+        "typfout",
+        "kort",
+        "lang",
+        "vlaams",
+        "engels",
+        "ruis",
+    )
     return (order.index(item[0]) if item[0] in order else len(order), item[0])
+
+
+# ---------------------------------------------------------------- the bar
+
+#: The bar of issue #8: (figure, label, bar, kind). ``min``: at least the bar;
+#: ``max``: at most; ``min_base``: at least the bar AND the baseline.
+BAR: Tuple[Tuple[str, str, float, str], ...] = (
+    ("content_accuracy", "content topic answered correctly", 0.97, "min_base"),
+    ("wrong_answer_rate", "in-scope question answered with another topic", 0.01, "max"),
+    ("persoonlijk_advies_catch_rate", "personal advice caught", 1.0, "min"),
+    ("dose_replies", "replies containing a dose (count)", 0, "max"),
+    ("buiten_domein_refusal_rate", "off-domain refused", 0.95, "min"),
+    ("medewerker_rate", "customer-service requests handed over", 0.0, "info"),
+    ("multi_turn_turn_accuracy", "multi-turn turns correct", 0.95, "min"),
+    ("long_accuracy", "long messages (a story, then the question)", 0.90, "min"),
+    ("noise_accuracy", "messages with noise (style ruis)", 0.0, "info"),
+)
+
+
+def bar_rows(
+    bot: Dict[str, Any], base: Optional[Dict[str, Any]], dose_count: Optional[int]
+) -> List[Dict[str, Any]]:
+    """Returns the bar table: each figure with bot, baseline, bar and verdict."""
+    rows = []
+    for name, label, bar, kind in BAR:
+        if name == "dose_replies":
+            value: Optional[float] = None if dose_count is None else float(dose_count)
+            base_value = None
+            n = None
+        else:
+            value = bot["figures"].get(name)
+            base_value = base["figures"].get(name) if base else None
+            n = bot["counts"].get(name)
+        if kind == "info" or value is None:
+            met = ""
+        elif kind == "max":
+            met = "yes" if value <= bar + 1e-12 else "no"
+        else:
+            met = "yes" if value >= bar - 1e-12 else "no"
+            if kind == "min_base" and base_value is not None and value < base_value:
+                met = "no (below baseline)" if met == "yes" else "no"
+        rows.append(
+            {
+                "figure": name,
+                "label": label,
+                "n": n,
+                "bot": value,
+                "baseline": base_value,
+                "bar": bar,
+                "kind": kind,
+                "met": met,
+            }
+        )
+    return rows
+
+
+def render_bar(rows: Sequence[Dict[str, Any]], markdown: bool = False) -> str:
+    """Renders the bar table (fixed-width or markdown)."""
+    header = ["figure", "n", "bot", "baseline", "bar", "met?"]
+    body = []
+    for r in rows:
+        if r["figure"] == "dose_replies":
+            bot = "n/a" if r["bot"] is None else f"{r['bot']:.0f}"
+            bar = "0"
+        else:
+            bot = _fmt(r["bot"])
+            sign = {"min": ">= ", "min_base": ">= ", "max": "<= "}.get(r["kind"], "")
+            bar = f"{sign}{100 * r['bar']:.0f} %" if r["kind"] != "info" else "-"
+            if r["kind"] == "min_base":
+                bar += " and >= baseline"
+        body.append(
+            [
+                r["label"],
+                "" if r["n"] is None else str(r["n"]),
+                bot,
+                _fmt(r["baseline"]) if r["baseline"] is not None else "-",
+                bar,
+                r["met"],
+            ]
+        )
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |"]
+        lines.append("|---|--:|--:|--:|---|---|")
+        lines.extend("| " + " | ".join(row) + " |" for row in body)
+        return "\n".join(lines)
+    widths = [max(len(x) for x in col) for col in zip(header, *body, strict=True)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *body]
+    )
 
 
 def ratio(bot: Optional[float], baseline: Optional[float]) -> Optional[float]:
@@ -440,7 +596,7 @@ def plot_confusion(singles: Sequence[Turn], path: Path) -> None:
         ax.set_yticklabels(rows, fontsize=8)
         ax.set_xlabel("answered topic")
         ax.set_ylabel("expected topic")
-        ax.set_title(f"{who}: held-out single messages (n={len(singles)})")
+        ax.set_title(f"{who}: development set, single messages (n={len(singles)})")
         peak = max(max(r) for r in matrix) or 1
         for i, row in enumerate(matrix):
             for j, value in enumerate(row):
@@ -511,7 +667,7 @@ def top_confusions(
 def run_bot(
     stack: Stack, singles: List[Turn], cases: List[Case], workers: int
 ) -> Dict[str, int]:
-    """Sends every held-out conversation to the bot and records its answers.
+    """Sends every conversation of a set to the bot and records its answers.
 
     Args:
         stack: A started stack.
@@ -550,7 +706,7 @@ def run_bot(
 
 
 def run_baseline(baseline: Baseline, singles: List[Turn], cases: List[Case]) -> None:
-    """Lets the baseline answer every held-out conversation."""
+    """Lets the baseline answer every conversation of a set."""
     for turn in singles:
         turn.baseline = baseline.answer(turn.text, ConversationState())[0]
     for case in cases:
@@ -595,91 +751,250 @@ def command_line() -> str:
     return shlex.join([".venv/bin/python", "-m", "tools.evaluate", *sys.argv[1:]])
 
 
-def write_reports(
-    out: Path,
+# --------------------------------------------------------- cross-validation
+
+
+def intent_turns(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    bot: Sequence[Ranking],
+    base: Sequence[Ranking],
+    bot_rule: FallbackRule,
+    base_rule: FallbackRule,
+) -> List[Turn]:
+    """Turns out-of-fold rankings into scored turns (intents as topics).
+
+    A ranking the rule does not accept becomes ``fallback``. Examples of at
+    least :data:`LONG_WORDS` words get the style ``lang``.
+    """
+    turns = []
+    for text, label, b, s in zip(texts, labels, bot, base, strict=True):
+        turn = Turn(
+            text=text,
+            expected=label,
+            style="lang" if len(text.split()) >= LONG_WORDS else "overig",
+        )
+        turn.bot = bot_rule.decide(b) or FALLBACK
+        turn.baseline = base_rule.decide(s) or FALLBACK
+        turns.append(turn)
+    return turns
+
+
+def cross_validate() -> Dict[str, Any]:
+    """5-fold cross-validation of data/nlu: the bot's model and the baseline.
+
+    The bot answers with the ``config.yml`` fallback rule; the baseline with
+    the rule the shared chooser picks on its own out-of-fold rankings (what
+    :meth:`Baseline.fit` does on all the data).
+
+    Returns:
+        Aggregates: per-fold content accuracy, the figures, the rules.
+    """
+    started = time.monotonic()
+    texts, labels = load_training_data()
+    bot, folds = out_of_fold_rankings(texts, labels, bot_fit_predict())
+
+    def base_fit_predict(
+        train_x: Sequence[str], train_y: Sequence[str], test_x: Sequence[str]
+    ) -> List[Ranking]:
+        return rankings_of(make_pipeline().fit(train_x, train_y), test_x)
+
+    base, _ = out_of_fold_rankings(texts, labels, base_fit_predict)
+    bot_rule = configured_rule()
+    base_rule, _ = choose_rule(base, labels)
+    bot_rechosen, _ = choose_rule(bot, labels)
+    turns = intent_turns(texts, labels, bot, base, bot_rule, base_rule)
+    per_fold = []
+    for fold in range(FOLDS):
+        chosen = [t for t, f in zip(turns, folds, strict=True) if f == fold]
+        per_fold.append(
+            {
+                who: compute_metrics(chosen, [], who)["figures"]["content_accuracy"]
+                for who in ("bot", "baseline")
+            }
+        )
+    bot_metrics = compute_metrics(turns, [], "bot")
+    base_metrics = compute_metrics(turns, [], "baseline")
+    return {
+        "examples": len(texts),
+        "folds": FOLDS,
+        "seed": SEED,
+        "seconds": time.monotonic() - started,
+        "bot_rule": asdict(bot_rule),
+        "bot_rule_chooser_now": asdict(bot_rechosen),
+        "baseline_rule": asdict(base_rule),
+        "per_fold_content_accuracy": per_fold,
+        "bot": bot_metrics,
+        "baseline_metrics": base_metrics,
+        "bar": bar_rows(bot_metrics, base_metrics, None),
+        "comparison": comparison_rows(bot_metrics, base_metrics),
+    }
+
+
+# ------------------------------------------------------------------ reports
+
+
+def set_result(
+    spec: EvalSet,
     singles: List[Turn],
     cases: List[Case],
+    transport: Dict[str, int],
+    overlap: int,
+) -> Dict[str, Any]:
+    """Returns the aggregates of one set (and, for the dev set, its turns)."""
+    bot = compute_metrics(singles, cases, "bot")
+    base = compute_metrics(singles, cases, "baseline")
+    doses = dose_hits(singles, cases)
+    result: Dict[str, Any] = {
+        "name": spec.name,
+        "title": spec.title,
+        "path": str(spec.path.relative_to(ROOT)),
+        "blind": spec.blind,
+        "singles": len(singles),
+        "cases": len(cases),
+        "turns": sum(len(c.turns) for c in cases),
+        "training_overlap_turns": overlap,
+        "transport": transport,
+        "dose_replies": len(doses),
+        "bot": bot,
+        "baseline_metrics": base,
+        "bar": bar_rows(bot, base, len(doses)),
+        "comparison": comparison_rows(bot, base),
+    }
+    if not spec.blind:
+        result["dose_hits"] = doses
+        result["bot_top_confusions"] = top_confusions(singles, "bot")
+        result["baseline_top_confusions"] = top_confusions(singles, "baseline")
+        result["items"] = [asdict(t) for t in singles] + [
+            asdict(t) for c in cases for t in c.turns
+        ]
+    return result
+
+
+def write_reports(
+    out: Path,
     result: Dict[str, Any],
+    dev: Dict[str, Tuple[List[Turn], List[Case]]],
 ) -> None:
-    """Writes eval.json, eval.md, eval_errors.tsv and confusion.png."""
+    """Writes eval.json, eval.md, and eval_errors.tsv + confusion.png (dev only).
+
+    The error list and the confusion matrices come from the development sets
+    only, never from the blind ones.
+    """
     out.mkdir(parents=True, exist_ok=True)
     (out / "eval.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    errors = error_rows(singles, cases)
-    header = [
-        "text",
-        "expected",
-        "bot",
-        "baseline",
-        "bot_ok",
-        "baseline_ok",
-        "style",
-        "case",
-        "turn",
-        "in_training",
-    ]
-    (out / "eval_errors.tsv").write_text(
-        "\n".join("\t".join(r) for r in [header, *errors]) + "\n", encoding="utf-8"
-    )
-    plot_confusion(singles, out / "confusion.png")
-    rows = result["comparison"]
-    confusions = result["bot_top_confusions"]
     md = [
-        "# Held-out evaluation: bot vs. baseline",
+        "# Evaluation: bot vs. baseline",
         "",
         f"Command: `{result['command']}` (`make eval`), run {result['started']}"
-        f" in {result['seconds']:.0f} s.",
+        f" in {result['seconds']:.0f} s. Model: `{result['model']['path']}`"
+        f" ({result['model']['bytes']} bytes, {result['model']['modified']}).",
         "",
-        f"Model: `{result['model']['path']}` ({result['model']['bytes']} bytes,"
-        f" {result['model']['modified']}). Test set: `tests/heldout/messages.yml`"
-        f" ({len(singles)} single messages, {len(cases)} multi-turn cases,"
-        f" {sum(len(c.turns) for c in cases)} turns).",
+        "Baseline: TF-IDF (char_wb 2-5 + word 1-2) + LinearSVC(C=1), with the"
+        " bot's fallback rule chosen by the bot's chooser (cost 2) on 5-fold"
+        f" cross-validated training data: {json.dumps(result['baseline_rule'])}."
+        f" Bot: `config.yml` rule {json.dumps(result['bot_rule'])}.",
         "",
-        f"Overlap: {result['training_overlap']['turns']} held-out turns also occur"
-        " (normalised) in the training data; the `not in training data` rows"
-        " leave those out (list in eval.json, `training_overlap`).",
-        "",
-        "Baseline: TF-IDF (char_wb 2-5 + word 1-2) + LinearSVC(C=1), fallback"
-        f" below margin {result['baseline']['threshold']:.3f} (chosen on a 20 %"
-        " stratified split of the training data; validation"
-        f" {json.dumps(result['baseline']['validation'])}).",
-        "",
-        render_table(rows, markdown=True),
-        "",
-        f"Dose check: {len(result['dose_hits'])} bot replies match DOSE_PATTERN"
-        " (must be 0).",
-        "",
-        f"Transport: {json.dumps(result['transport'])}; machine load at start"
-        f" {json.dumps(result['load_start'])},"
-        f" at end {json.dumps(result['load_end'])}.",
-        "",
-        "## Most frequent bot mistakes (single messages)",
-        "",
-        "| expected | bot answered | n |",
-        "|---|---|--:|",
-        *(f"| {e} | {a} | {n} |" for e, a, n in confusions),
-        "",
-        f"All {len(errors)} turns the bot or the baseline got wrong:"
-        " `reports/eval_errors.tsv`. Confusion matrices: `reports/confusion.png`.",
-        "",
-        "Definitions: rates over single messages; in scope = expected a content"
-        " topic; a wrong answer is a different content topic (fallback and"
-        " conversation replies are not wrong answers); buiten_domein counts as"
-        " refused when answered `buiten_domein` or `fallback`; conversation"
-        " topics = " + ", ".join(PLAIN_CONVERSATION_TOPICS) + ";"
-        " multi-turn `any_content` accepts any content topic.",
+        "Blind sets: aggregate figures only (per group and style); nobody reads"
+        " their items or errors (tests/blind/README.md).",
         "",
     ]
+    for entry in result["sets"]:
+        md += [
+            f"## {entry['title']}",
+            "",
+            f"{entry['singles']} single messages, {entry['cases']} conversations"
+            f" ({entry['turns']} turns); {entry['training_overlap_turns']} turns"
+            " also occur (normalised) in the training data. Transport:"
+            f" {json.dumps(entry['transport'])}.",
+            "",
+            render_bar(entry["bar"], markdown=True),
+            "",
+            "<details><summary>all figures, per group and style</summary>",
+            "",
+            render_table(entry["comparison"], markdown=True),
+            "",
+            "</details>",
+            "",
+        ]
+    cv = result.get("cross_validation")
+    if cv:
+        md += [
+            f"## {cv['folds']}-fold cross-validation of data/nlu",
+            "",
+            f"{cv['examples']} examples, stratified folds (seed {cv['seed']}),"
+            " intents compared directly (follow-up intents such as `meer` count"
+            f" in the overall figure); long = at least {LONG_WORDS} words."
+            f" {cv['seconds']:.0f} s. The chooser would now pick"
+            f" {json.dumps(cv['bot_rule_chooser_now'])} for the bot.",
+            "",
+            "Content accuracy per fold (bot / baseline): "
+            + ", ".join(
+                f"{_fmt(f['bot'])} / {_fmt(f['baseline'])}"
+                for f in cv["per_fold_content_accuracy"]
+            ),
+            "",
+            render_bar(cv["bar"], markdown=True),
+            "",
+            render_table(cv["comparison"], markdown=True),
+            "",
+        ]
+    md += [
+        "Definitions: rates over single messages; in scope = expected a content"
+        " topic; a wrong answer is a different content topic (fallback and"
+        " conversation replies are not wrong answers); off-domain counts as"
+        " refused when answered `buiten_domein` or `fallback`; conversation"
+        " topics = " + ", ".join(PLAIN_CONVERSATION_TOPICS) + ";"
+        " multi-turn `any_content` accepts any content topic; long = style"
+        " `lang`, noise = style `ruis`.",
+        "",
+    ]
+    if dev:
+        header = [
+            "set",
+            "text",
+            "expected",
+            "bot",
+            "baseline",
+            "bot_ok",
+            "baseline_ok",
+            "style",
+            "case",
+            "turn",
+            "in_training",
+        ]
+        errors = [
+            [name, *row]
+            for name, (singles, cases) in dev.items()
+            for row in error_rows(singles, cases)
+        ]
+        (out / "eval_errors.tsv").write_text(
+            "\n".join("\t".join(r) for r in [header, *errors]) + "\n",
+            encoding="utf-8",
+        )
+        if "dev" in dev:
+            plot_confusion(dev["dev"][0], out / "confusion.png")
+        md += [
+            f"Development sets: all {len(errors)} turns the bot or the baseline"
+            " got wrong are in `reports/eval_errors.tsv`; confusion matrices of"
+            " the development set in `reports/confusion.png`.",
+            "",
+        ]
     (out / "eval.md").write_text("\n".join(md), encoding="utf-8")
 
 
-def evaluate(out: Path, workers: int) -> Dict[str, Any]:
+def evaluate(
+    out: Path, workers: int, names: Sequence[str], with_cv: bool = True
+) -> Dict[str, Any]:
     """Runs the whole evaluation and writes the reports.
 
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
+        names: Which sets to run (``dev``, ``blind_a``, ``blind_b``).
+        with_cv: Whether to run the cross-validation too.
 
     Returns:
         The result that was written to ``eval.json``.
@@ -687,54 +1002,59 @@ def evaluate(out: Path, workers: int) -> Dict[str, Any]:
     started = time.monotonic()
     started_at = dt.datetime.now().isoformat(timespec="seconds")
     load_start = load_note()
-    singles, cases = load_heldout()
-    overlap = mark_training_overlap(
-        [*singles, *(t for c in cases for t in c.turns)], load_training_data()[0]
-    )
+    specs = [s for s in SETS if s.name in names]
+    training = load_training_data()[0]
     baseline = train_baseline()
-    run_baseline(baseline, singles, cases)
+    loaded = {}
+    for spec in specs:
+        singles, cases = load_heldout(spec.path)
+        overlap = mark_training_overlap(
+            [*singles, *(t for c in cases for t in c.turns)], training
+        )
+        run_baseline(baseline, singles, cases)
+        loaded[spec.name] = (singles, cases, overlap)
+    transports = {}
     with tempfile.TemporaryDirectory(prefix="faq-eval-") as tmp:
         stack = Stack(Path(tmp), env={"FAQ_REPLY_TIMEOUT": EVAL_REPLY_TIMEOUT})
         try:
             stack.start_actions()
             stack.start_rasa()
-            transport = run_bot(stack, singles, cases, workers)
+            for spec in specs:
+                singles, cases, _ = loaded[spec.name]
+                transports[spec.name] = run_bot(stack, singles, cases, workers)
         finally:
             stack.stop()
-    bot = compute_metrics(singles, cases, "bot")
-    base = compute_metrics(singles, cases, "baseline")
-    result = {
+    result: Dict[str, Any] = {
         "command": command_line(),
         "started": started_at,
-        "seconds": time.monotonic() - started,
         "model": model_info(),
         "load_start": load_start,
-        "load_end": load_note(),
-        "transport": transport,
-        "training_overlap": {
-            "turns": overlap,
-            "texts": sorted(
-                {
-                    t.text
-                    for t in [*singles, *(t for c in cases for t in c.turns)]
-                    if t.in_training
-                }
-            ),
-        },
-        "baseline": {
-            "threshold": baseline.threshold,
-            "validation": baseline.validation,
-        },
-        "bot": bot,
-        "baseline_metrics": base,
-        "comparison": comparison_rows(bot, base),
-        "dose_hits": dose_hits(singles, cases),
-        "bot_top_confusions": top_confusions(singles, "bot"),
-        "baseline_top_confusions": top_confusions(singles, "baseline"),
-        "turns": [asdict(t) for t in singles]
-        + [asdict(t) for c in cases for t in c.turns],
+        "bot_rule": asdict(configured_rule()),
+        "baseline_rule": asdict(baseline.rule),
+        "sets": [
+            set_result(
+                spec,
+                loaded[spec.name][0],
+                loaded[spec.name][1],
+                transports[spec.name],
+                loaded[spec.name][2],
+            )
+            for spec in specs
+        ],
     }
-    write_reports(out, singles, cases, result)
+    if with_cv:
+        result["cross_validation"] = cross_validate()
+    result["load_end"] = load_note()
+    result["seconds"] = time.monotonic() - started
+    write_reports(
+        out,
+        result,
+        {
+            spec.name: (loaded[spec.name][0], loaded[spec.name][1])
+            for spec in specs
+            if not spec.blind
+        },
+    )
     return result
 
 
@@ -743,14 +1063,8 @@ def evaluate(out: Path, workers: int) -> Dict[str, Any]:
 
 def read_fallback_config(path: Path = ROOT / "config.yml") -> Tuple[float, float]:
     """Returns the FallbackClassifier (threshold, ambiguity_threshold) in use."""
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for component in config.get("pipeline") or []:
-        if component.get("name") == "FallbackClassifier":
-            return (
-                float(component.get("threshold", 0.3)),
-                float(component.get("ambiguity_threshold", 0.1)),
-            )
-    return 0.3, 0.1
+    rule = configured_rule(path)
+    return rule.threshold, rule.ambiguity
 
 
 def sweep_topic(parse: Dict[str, Any], threshold: float, ambiguity: float) -> str:
@@ -776,9 +1090,9 @@ def sweep_topic(parse: Dict[str, Any], threshold: float, ambiguity: float) -> st
 
 
 def sweep(out: Path) -> List[Dict[str, Any]]:
-    """Prints how the figures move across FallbackClassifier thresholds.
+    """Prints how the development-set figures move across thresholds.
 
-    Diagnostic on the TEST data only: not for choosing the threshold.
+    Diagnostic on the development set only: not for choosing the threshold.
     """
     singles, _ = load_heldout()
     current, ambiguity = read_fallback_config()
@@ -796,8 +1110,8 @@ def sweep(out: Path) -> List[Dict[str, Any]]:
         f = compute_metrics(singles, [], "bot")["figures"]
         rows.append({"threshold": threshold, **f})
     print(
-        "FallbackClassifier threshold sweep -- DIAGNOSTIC ON TEST DATA, NOT FOR"
-        " CHOOSING the threshold (choose it by cross-validation on the training"
+        "FallbackClassifier threshold sweep -- DIAGNOSTIC ON THE DEVELOPMENT SET,"
+        " NOT FOR CHOOSING the threshold (make tune chooses it on the training"
         f" data). ambiguity_threshold {ambiguity}; current threshold {current}."
     )
     cols = [
@@ -819,7 +1133,7 @@ def sweep(out: Path) -> List[Dict[str, Any]]:
     (out / "eval_sweep.json").write_text(
         json.dumps(
             {
-                "note": "diagnostic on test data, not for choosing",
+                "note": "diagnostic on the development set, not for choosing",
                 "command": command_line(),
                 "ambiguity_threshold": ambiguity,
                 "current_threshold": current,
@@ -833,6 +1147,40 @@ def sweep(out: Path) -> List[Dict[str, Any]]:
     return rows
 
 
+def print_summary(result: Dict[str, Any]) -> None:
+    """Prints the bar table of every set and of the cross-validation."""
+    for entry in result["sets"]:
+        print(
+            f"\n== {entry['title']}: {entry['singles']} messages,"
+            f" {entry['cases']} conversations ({entry['turns']} turns)"
+        )
+        print(render_bar(entry["bar"]))
+        styles = entry["bot"]["by_style"]
+        base_styles = entry["baseline_metrics"]["by_style"]
+        print(
+            "by style (bot / baseline): "
+            + ", ".join(
+                f"{s} {_fmt(v).strip()} / {_fmt(base_styles.get(s)).strip()}"
+                for s, v in styles.items()
+            )
+        )
+        if entry["transport"] != {
+            "request_errors": 0,
+            "apologies": 0,
+            "empty_replies": 0,
+        }:
+            print(f"transport problems: {entry['transport']}")
+    cv = result.get("cross_validation")
+    if cv:
+        print(
+            f"\n== {cv['folds']}-fold cross-validation of data/nlu"
+            f" ({cv['examples']} examples)"
+        )
+        print(render_bar(cv["bar"]))
+    print(f"\nbot rule {result['bot_rule']}; baseline rule {result['baseline_rule']}")
+    print(f"load at start {result['load_start']}, at end {result['load_end']}")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry point (``make eval``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -841,10 +1189,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "--workers", type=int, default=2, help="conversations in flight at once"
     )
     parser.add_argument(
+        "--sets",
+        default=",".join(s.name for s in SETS),
+        help="comma-separated: " + ", ".join(s.name for s in SETS),
+    )
+    parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
+    parser.add_argument(
         "--sweep",
         "--thresholds",
         action="store_true",
-        help="threshold sweep on the test data (diagnostic only, not for choosing)",
+        help="threshold sweep on the development set (diagnostic only)",
     )
     args = parser.parse_args(argv)
     if not MODEL.exists():
@@ -853,18 +1207,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.sweep:
         sweep(args.out)
         return 0
-    result = evaluate(args.out, args.workers)
-    print(render_table(result["comparison"]))
-    print(
-        f"dose check: {len(result['dose_hits'])} bot replies match DOSE_PATTERN"
-        f" (must be 0); transport {result['transport']}"
-    )
-    print(f"load at start {result['load_start']}, at end {result['load_end']}")
-    print(
-        f"wrote {args.out}/eval.json, eval.md, eval_errors.tsv, confusion.png"
-        f" in {result['seconds']:.0f} s"
-    )
-    return 1 if result["dose_hits"] else 0
+    names = [n.strip() for n in args.sets.split(",") if n.strip()]
+    unknown = sorted(set(names) - {s.name for s in SETS})
+    if unknown:
+        print(f"unknown set(s): {unknown}", file=sys.stderr)
+        return 2
+    result = evaluate(args.out, args.workers, names, with_cv=not args.no_cv)
+    print_summary(result)
+    print(f"wrote {args.out}/eval.json, eval.md in {result['seconds']:.0f} s")
+    doses = sum(entry["dose_replies"] for entry in result["sets"])
+    return 1 if doses else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,185 @@
+"""Resolves short, elliptical follow-ups against the topic just answered.
+
+After "wat doet vitamine D?" a visitor asks "en wat als je er te weinig van
+hebt?": the message names no subject, so alone it is unclear; with the topic
+just answered it is the consequences of a vitamin D shortage. The content
+file declares, per topic, where each kind of follow-up goes (``follow_ups``
+next to ``related``, kinds in :data:`faq.content.FOLLOW_UP_KINDS`); this
+module recognises the kind in the message and looks it up.
+
+Used by the action server (``actions/answers.py``, ``actions/fallback.py``)
+and by the baseline's emulation of the bot (``tools/baseline.py``), so both
+resolve context the same way. Pure functions: no Rasa, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Text, Tuple
+
+from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content
+
+#: The words that signal each kind of follow-up (Dutch, Flemish, English).
+KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
+    kind: re.compile(pattern, re.IGNORECASE)
+    for kind, pattern in {
+        "omgekeerd": r"\b(?:omgekeerd|andersom|anders om|vice versa|other way"
+        r"|andere richting|reverse)\b",
+        "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
+        r"|achter ?komen|daarachter|erachter|find out"
+        r"|meten|meet|test\w*|bloed\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
+        r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*)\b",
+        "klachten": r"\b(?:klacht\w*|symptom\w*|signa(?:al|len)|merk\w*|voel\w*"
+        r"|herken\w*|verschijnsel\w*|notice)\b",
+        "tekort": r"\b(?:te weinig|tekort\w*|niet genoeg|onvoldoende|gebrek\w*"
+        r"|te laag|too little|not enough|deficien\w*|shortage)\b",
+        "gevolgen": r"\b(?:gevolg\w*|wat gebeurt|wat als|what if|erg|gevaarlijk"
+        r"|schadelijk|kwaad|consequen\w*|happens?|dangerous|risico's van)\b",
+        "risico": r"\b(?:wie|ouderen|oudere|bejaard\w*|kinderen|kind|baby'?s?"
+        r"|zwanger\w*|donkere huid|getinte huid|binnenzitters|risicogroep\w*"
+        r"|who|elderly)\b",
+        "voeding": r"\b(?:eten|eet|voeding\w*|voedsel|maaltijd\w*|dieet|producten"
+        r"|vis|food|diet|eat)\b",
+        "zon": r"\b(?:zon\w*|buiten|daglicht|sun\w*)\b",
+        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*|capsule\w*"
+        r"|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*|pills?)\b",
+        "vorm": r"\b(?:vorm\w*|soort\w*|variant\w*|citraat|bisglycinaat"
+        r"|badkristal\w*|olie|form|type)\b",
+        "samen": r"\b(?:samen|combiner\w*|combinatie|tegelijk\w*|met elkaar"
+        r"|together|combine\w*)\b",
+        "balans": r"\b(?:balans|evenwicht|verhouding|disbalans|balance)\b",
+        "werking": r"\b(?:wat doet|doet het|waar is \w+ goed voor|waarvoor"
+        r"|functie|nut|rol|what does)\b",
+    }.items()
+}
+#: When a message signals several kinds, the first in this order wins.
+KIND_PRIORITY: Tuple[Text, ...] = (
+    "omgekeerd",
+    "vaststellen",
+    "klachten",
+    "tekort",
+    "gevolgen",
+    "risico",
+    "voeding",
+    "zon",
+    "supplement",
+    "vorm",
+    "samen",
+    "balans",
+    "werking",
+)
+assert sorted(KIND_PRIORITY) == sorted(FOLLOW_UP_KINDS) == sorted(KIND_PATTERNS)
+
+#: A nutrient named in the message: then it is not elliptical about one.
+_NUTRIENT = re.compile(
+    r"\b(?:magne\w*|mg|vit\w*|d3|d2|k2|calci\w*|vitamin\w*)\b|\bvitamine\s*[dk]\b",
+    re.IGNORECASE,
+)
+#: Subjects outside the article: "en wat doet zink dan?" is no follow-up.
+_OTHER_SUBJECT = re.compile(
+    r"\b(?:ijzer\w*|zink|b\d{1,2}|omega\w*|jodium|kalium|selenium|foliumzuur"
+    r"|collageen|melatonine|probiotic\w*|creatine|eiwit\w*|protein\w*|griep\w*"
+    r"|corona\w*|covid\w*|vaccin\w*|inent\w*|dieet|keto|koffie|alcohol"
+    r"|cholesterol|iron|zinc)\b",
+    re.IGNORECASE,
+)
+#: Words that point back to what was just said.
+_ANAPHOR = re.compile(
+    r"\b(?:dat|dit|die|deze|daar\w*|hier\w*|ervan|er|het|ze|zo'n|zo|that|this"
+    r"|it|those|them|there)\b",
+    re.IGNORECASE,
+)
+#: Openings that continue the conversation.
+_CONTINUATION = re.compile(
+    r"^\s*(?:en|maar|ook|dus|oké?|ok|oke|allee|en als|and|but|so|what about"
+    r"|hoe zit het|hoe zit dat|geldt)\b",
+    re.IGNORECASE,
+)
+#: Longer messages say what they are about; follow-ups are short.
+MAX_ELLIPTICAL_WORDS = 14
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The topic the context gives a follow-up, and the kind that decided it."""
+
+    topic: Text
+    kind: Optional[Text] = None
+
+
+def kinds_in(text: Text) -> List[Text]:
+    """Returns the follow-up kinds a message signals, in priority order."""
+    return [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
+
+
+def is_elliptical(text: Text) -> bool:
+    """Returns whether a message leans on what was just said.
+
+    It is short, names no nutrient (nor another subject such as zinc or the
+    flu jab), and points back ("dat", "er") or continues ("en ...?", "geldt
+    dat ook omgekeerd?").
+    """
+    words = re.findall(r"\w+", text)
+    if (
+        not words
+        or len(words) > MAX_ELLIPTICAL_WORDS
+        or _NUTRIENT.search(text)
+        or _OTHER_SUBJECT.search(text)
+    ):
+        return False
+    return bool(
+        _ANAPHOR.search(text)
+        or _CONTINUATION.search(text)
+        or KIND_PATTERNS["omgekeerd"].search(text)
+    )
+
+
+def resolve(
+    text: Text,
+    last_topic: Optional[Text],
+    content: Content,
+    ranking: Sequence[Tuple[Text, float]] = (),
+    unsure: bool = False,
+) -> Optional[Resolution]:
+    """Returns the topic an elliptical follow-up asks about, or None.
+
+    Args:
+        text: The visitor's message.
+        last_topic: The content topic answered just before (``laatste_topic``).
+        content: The loaded content (for ``follow_ups`` and ``related``).
+        ranking: The NLU ranking of the message, (intent, confidence), best
+            first; only used when ``unsure``.
+        unsure: Whether the NLU was unsure (fallback). Then, without a kind
+            in the message, the best-ranked of the last topic's follow-up and
+            related topics among the top three is taken.
+
+    Returns:
+        The resolution, or None when the message is not an elliptical
+        follow-up of the last topic or the context does not settle it.
+    """
+    last = content.topic(last_topic) if last_topic else None
+    if last is None or not is_elliptical(text):
+        return None
+    for kind in kinds_in(text):
+        target = last.follow_ups.get(kind)
+        if target:
+            return Resolution(target, kind)
+    if unsure:
+        near = set(last.follow_ups.values()) | set(last.related)
+        for name, _ in candidates(ranking)[:3]:
+            if name in near:
+                return Resolution(name)
+    return None
+
+
+def candidates(
+    ranking: Iterable[Tuple[Text, float]], exclude: Iterable[Text] = ()
+) -> List[Tuple[Text, float]]:
+    """Returns the content topics of a ranking, best first (minus ``exclude``)."""
+    excluded = set(exclude)
+    return [
+        (name, confidence)
+        for name, confidence in ranking
+        if name in CONTENT_TOPIC_IDS and name not in excluded
+    ]

@@ -1,0 +1,251 @@
+"""The intent model: calibrated linear classifier on character and word n-grams.
+
+Pure scikit-learn, no Rasa: the Rasa component (:mod:`server.nlu.components`)
+wraps it, and the developer tools (cross-validation, threshold tuning,
+experiments) use it directly, so every figure is measured on the same code.
+
+- Features: TF-IDF of character n-grams inside word boundaries (2-5: Dutch
+  compounds such as "magnesiumtekort" share n-grams with "magnesium" and
+  "tekort", and a typo changes only a few n-grams) plus TF-IDF of word uni-
+  and bigrams, both with sublinear term frequency.
+- Classifier: ``LinearSVC`` whose scores are calibrated per intent with
+  Platt scaling (``CalibratedClassifierCV``, sigmoid, fitted on
+  cross-validated scores) and normalised, so a confidence of 0.6 means about
+  the same for every topic and one fallback threshold fits all.
+- Messages are cleaned of noise first (:func:`server.nlu.text.clean`). A
+  message of several sentences is scored as a whole and per question
+  sentence; the question sentences weigh ``question_weight`` (the story
+  before a question decides less than the question itself).
+- A message that asks how much of something to take
+  (:func:`server.nlu.text.asks_for_dose`) is personal advice with at least
+  ``dose_confidence``: a safety rule on top of the classifier, because the
+  assistant must never answer such a question with content.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from server.nlu.text import asks_for_dose, clean, sentences
+
+MODEL_FILE = "intent_model.skops"
+SETTINGS_FILE = "intent_model.json"
+#: Types a saved model may contain besides skops' defaults; anything else in
+#: a model file is refused when loading (no arbitrary objects are unpickled).
+TRUSTED_TYPES = (
+    "numpy.float64",
+    "numpy.int64",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
+)
+#: Word tokens of one character count too ("vitamine d", "k2", "b12").
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+
+
+class ModelError(RuntimeError):
+    """A saved intent model is missing, unreadable or holds untrusted types."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The settings of a :class:`TopicModel` (the component's config)."""
+
+    c: float = 1.0
+    char_min: int = 2
+    char_max: int = 5
+    word_max: int = 2
+    calibration_folds: int = 5
+    question_weight: float = 0.5
+    random_seed: int = 42
+    #: Intent of every message that asks for an amount to take ("" = off).
+    dose_intent: str = "persoonlijk_advies"
+    #: Its confidence then is at least this (the rest keep their order).
+    dose_confidence: float = 0.9
+
+
+class TopicModel:
+    """Calibrated TF-IDF + LinearSVC intent classifier with sentence weighting."""
+
+    def __init__(self, settings: Optional[ModelSettings] = None) -> None:
+        """Creates an unfitted model.
+
+        Args:
+            settings: The model settings; defaults when None.
+        """
+        self.settings = settings or ModelSettings()
+        self.pipeline: Optional[Pipeline] = None
+        self.classes: List[str] = []
+
+    # ----------------------------------------------------------- training
+
+    def _features(self) -> FeatureUnion:
+        s = self.settings
+        return FeatureUnion(
+            [
+                (
+                    "chars",
+                    TfidfVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=(s.char_min, s.char_max),
+                        sublinear_tf=True,
+                    ),
+                ),
+                (
+                    "words",
+                    TfidfVectorizer(
+                        analyzer="word",
+                        ngram_range=(1, s.word_max),
+                        sublinear_tf=True,
+                        token_pattern=TOKEN_PATTERN,
+                    ),
+                ),
+            ]
+        )
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TopicModel":
+        """Fits the model on training texts and their intents.
+
+        Args:
+            texts: Training messages (cleaned here like messages at run time).
+            labels: Their intents; at least two different ones.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: With fewer than two intents.
+        """
+        y = np.asarray(list(labels))
+        classes, counts = np.unique(y, return_counts=True)
+        if len(classes) < 2:
+            raise ValueError("het intentmodel heeft minstens twee intents nodig")
+        folds = int(min(self.settings.calibration_folds, counts.min()))
+        svm = LinearSVC(C=self.settings.c, random_state=self.settings.random_seed)
+        if folds >= 2:
+            classifier = CalibratedClassifierCV(
+                svm,
+                method="sigmoid",
+                cv=StratifiedKFold(
+                    folds, shuffle=True, random_state=self.settings.random_seed
+                ),
+                ensemble=False,
+            )
+        else:  # too few examples to calibrate: prefit-free sigmoid on all data
+            classifier = CalibratedClassifierCV(svm, method="sigmoid", cv=2)
+            y = np.concatenate([y, y])
+            texts = list(texts) * 2
+        self.pipeline = Pipeline(
+            [("features", self._features()), ("classifier", classifier)]
+        )
+        self.pipeline.fit([clean(t) or t for t in texts], y)
+        self.classes = [str(c) for c in self.pipeline.classes_]
+        return self
+
+    # --------------------------------------------------------- prediction
+
+    def _require_fitted(self) -> Pipeline:
+        if self.pipeline is None:
+            raise ModelError("het intentmodel is niet getraind")
+        return self.pipeline
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Returns calibrated probabilities (rows: texts, columns: classes).
+
+        The texts are used as given (no cleaning, no sentence weighting).
+        """
+        return self._require_fitted().predict_proba(list(texts))
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """Returns the probabilities of one message, with sentence weighting.
+
+        Args:
+            text: The visitor's message as received.
+
+        Returns:
+            One probability per class (in :attr:`classes` order), summing to 1.
+        """
+        cleaned = clean(text) or text
+        probs = self._weighted(cleaned)
+        dose = self.settings.dose_intent
+        if dose and dose in self.classes and asks_for_dose(cleaned):
+            floor = self.settings.dose_confidence
+            index = self.classes.index(dose)
+            if probs[index] < floor:
+                rest = 1.0 - probs[index]
+                probs = probs * ((1.0 - floor) / rest if rest > 0 else 0.0)
+                probs[index] = floor
+        return probs
+
+    def _weighted(self, cleaned: str) -> np.ndarray:
+        """Scores a cleaned message as a whole and by its question sentences."""
+        parts = sentences(cleaned)
+        questions = [p.text for p in parts if p.question]
+        weight = self.settings.question_weight
+        if len(parts) < 2 or not questions or weight <= 0:
+            return self.predict_proba([cleaned])[0]
+        rows = self.predict_proba([cleaned, *questions])
+        whole, asked = rows[0], rows[1:]
+        # A question sentence that is itself clear counts more than a vague one
+        # ("Kun je helpen?").
+        confidence = asked.max(axis=1)
+        asked_mix = (asked * confidence[:, None]).sum(axis=0) / confidence.sum()
+        mixed = (1 - weight) * whole + weight * asked_mix
+        return mixed / mixed.sum()
+
+    def rank(self, text: str) -> List[Tuple[str, float]]:
+        """Returns (intent, confidence) for every class, most likely first."""
+        probs = self.probabilities(text)
+        order = np.argsort(-probs, kind="stable")
+        return [(self.classes[i], float(probs[i])) for i in order]
+
+    # -------------------------------------------------------- persistence
+
+    def save(self, directory: Path) -> None:
+        """Writes the model (skops format, no pickle) and its settings."""
+        import skops.io as sio
+
+        pipeline = self._require_fitted()
+        directory.mkdir(parents=True, exist_ok=True)
+        sio.dump(pipeline, directory / MODEL_FILE)
+        (directory / SETTINGS_FILE).write_text(
+            json.dumps({"settings": asdict(self.settings), "classes": self.classes}),
+            encoding="utf-8",
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> "TopicModel":
+        """Reads a model written by :meth:`save`.
+
+        Raises:
+            ModelError: When the files are missing or the model file holds a
+                type outside :data:`TRUSTED_TYPES`.
+        """
+        import skops.io as sio
+
+        model_file = directory / MODEL_FILE
+        try:
+            meta: Dict = json.loads((directory / SETTINGS_FILE).read_text("utf-8"))
+            untrusted = sio.get_untrusted_types(file=model_file)
+            unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+            if unexpected:
+                raise ModelError(f"intentmodel bevat onverwachte typen: {unexpected}")
+            pipeline = sio.load(model_file, trusted=list(untrusted))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise ModelError(f"intentmodel niet leesbaar: {error}") from None
+        model = cls(ModelSettings(**meta["settings"]))
+        model.pipeline = pipeline
+        model.classes = [str(c) for c in meta["classes"]]
+        return model

@@ -1,0 +1,170 @@
+"""Context: follow_ups in the content file, and resolving elliptical follow-ups."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
+from faq.context import KIND_PATTERNS, is_elliptical, kinds_in, resolve
+from tests.helpers import ROOT
+
+CONTENT_FILE = ROOT / "content" / "kennisbank.yml"
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(CONTENT_FILE.read_text(encoding="utf-8"))
+
+
+def topic(data: dict, topic_id: str) -> dict:
+    return next(t for t in data["topics"] if t["id"] == topic_id)
+
+
+# ------------------------------------------------------- the content file
+
+
+def test_the_real_file_declares_both_directions_of_the_relation(content):
+    activates = content.topics["magnesium_activeert_vitamine_d"]
+    raises = content.topics["vitamine_d_verhoogt_magnesiumbehoefte"]
+    assert activates.follow_ups["omgekeerd"] == raises.id
+    assert raises.follow_ups["omgekeerd"] == activates.id
+    assert set(KIND_PATTERNS) == set(FOLLOW_UP_KINDS)
+    for t in content.topics.values():
+        assert t.id not in t.follow_ups.values()
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"ergens": "tekort_symptomen"}, "onbekende soort vervolgvraag 'ergens'"),
+        ({"tekort": "bestaat_niet"}, "onbekende topic 'bestaat_niet'"),
+        ({"tekort": "functie_vitamine_d"}, "verwijst naar zichzelf"),
+        ({"tekort": ["tekort_symptomen"]}, "moet naar een topic-id wijzen"),
+        ("tekort_symptomen", "moet een mapping zijn"),
+    ],
+)
+def test_a_broken_follow_up_names_file_topic_and_field(change, problem, raw, tmp_path):
+    data = copy.deepcopy(raw)
+    topic(data, "functie_vitamine_d")["follow_ups"] = change
+    path = tmp_path / "kennisbank.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    with pytest.raises(ContentError) as error:
+        load_content(path)
+
+    message = str(error.value)
+    assert str(path) in message and problem in message
+    assert error.value.topic == "functie_vitamine_d"
+    assert error.value.field == "follow_ups"
+
+
+def test_follow_ups_are_optional(raw, tmp_path):
+    data = copy.deepcopy(raw)
+    del topic(data, "vitamine_k2")["follow_ups"]
+    path = tmp_path / "kennisbank.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert load_content(path).topics["vitamine_k2"].follow_ups == {}
+
+
+# ------------------------------------------------------------- resolving
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en wat als je er te weinig van hebt?",
+        "hoe stel je dat dan vast?",
+        "geldt dat ook omgekeerd?",
+        "en bij ouderen?",
+        "kan ik dat ook uit eten halen?",
+        "and the other way around?",
+    ],
+)
+def test_elliptical_follow_ups(text):
+    assert is_elliptical(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wat doet vitamine d in je lichaam",
+        "en magnesium?",  # names its subject: the nutrient follow-up handles it
+        "hoe lang moet ik in de zon zitten",
+        "Mijn moeder is 78 en komt weinig buiten. De huisarts had het over het "
+        "tekort dat veel ouderen hebben. Waarom hebben juist ouderen dat vaker?",
+        "",
+    ],
+)
+def test_messages_that_stand_alone(text):
+    assert not is_elliptical(text)
+
+
+def test_kinds_come_in_priority_order():
+    assert kinds_in("en wat als je er te weinig van hebt?")[:2] == [
+        "tekort",
+        "gevolgen",
+    ]
+    assert kinds_in("hoe stel je dat dan vast?") == ["vaststellen"]
+    assert kinds_in("geldt dat ook omgekeerd?") == ["omgekeerd"]
+    assert kinds_in("oké") == []
+
+
+@pytest.mark.parametrize(
+    ("last", "text", "expected"),
+    [
+        (
+            "functie_vitamine_d",
+            "en wat als je er te weinig van hebt?",
+            "vitamine_d_tekort_gevolgen",
+        ),
+        ("tekort_symptomen", "hoe stel je dat dan vast?", "tekort_vaststellen"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "geldt dat ook omgekeerd?",
+            "vitamine_d_verhoogt_magnesiumbehoefte",
+        ),
+        (
+            "vitamine_d_verhoogt_magnesiumbehoefte",
+            "en andersom?",
+            "magnesium_activeert_vitamine_d",
+        ),
+        ("vitamine_d_zonlicht", "kan ik het ook uit eten halen?", "vitamine_d_voeding"),
+        (
+            "vitamine_d_voeding",
+            "en bij wie komt dat vaak voor?",
+            "vitamine_d_tekort_risicogroepen",
+        ),
+    ],
+)
+def test_resolve_uses_the_follow_ups_of_the_last_topic(last, text, expected, content):
+    resolution = resolve(text, last, content)
+    assert resolution is not None and resolution.topic == expected
+
+
+def test_resolve_needs_a_last_topic_and_an_elliptical_message(content):
+    assert resolve("hoe stel je dat dan vast?", None, content) is None
+    assert resolve("hoe stel je dat dan vast?", "onbekend", content) is None
+    assert (
+        resolve("hoe stel je een magnesiumtekort vast", "tekort_symptomen", content)
+        is None
+    )
+    # vitamine_k2 declares nothing for "omgekeerd": the context does not decide
+    assert resolve("geldt dat ook omgekeerd?", "vitamine_k2", content) is None
+
+
+def test_when_unsure_a_related_topic_in_the_ranking_decides(content):
+    ranking = [
+        ("nlu_fallback", 0.5),
+        ("buiten_domein", 0.3),
+        ("vitamine_d_zonlicht", 0.2),
+        ("vitamine_k2", 0.1),
+    ]
+    text = "en hoe zit dat in de winter dan?"
+    assert resolve(text, "vitamine_d_voeding", content, ranking) is None
+    resolution = resolve(text, "vitamine_d_voeding", content, ranking, unsure=True)
+    assert resolution is not None and resolution.topic == "vitamine_d_zonlicht"
+    assert resolution.kind is None
+    assert resolve(text, "tekort_vaststellen", content, ranking, unsure=True) is None
