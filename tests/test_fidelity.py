@@ -69,6 +69,9 @@ def rendered_responses(domain: dict, content: Content) -> List[Tuple[str, str]]:
         "contactgegevens": ["Telefoon: 020 123 4567\nE-mail: service@example.nl"],
         "links": ["Kennisbank: https://example.nl/kennisbank"],
     }
+    titles = [t.title for t in content.topics.values()]
+    values["eerste"] = titles
+    values["tweede"] = titles[1:] + titles[:1]
     rendered = []
     for name, variants in domain["responses"].items():
         for variant in variants:
@@ -77,8 +80,14 @@ def rendered_responses(domain: dict, content: Content) -> List[Tuple[str, str]]:
             if not keys:
                 rendered.append((name, text))
                 continue
-            (key,) = set(keys)
-            rendered += [(name, text.replace(f"{{{key}}}", v)) for v in values[key]]
+            # Fill every placeholder with each of its values (pairwise for two).
+            for i in range(max(len(values[k]) for k in keys)):
+                filled = text
+                for key in set(keys):
+                    filled = filled.replace(
+                        f"{{{key}}}", values[key][i % len(values[key])]
+                    )
+                rendered.append((name, filled))
     return rendered
 
 
