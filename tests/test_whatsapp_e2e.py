@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict
 import pytest
 import requests
 
-from faq.content import get_content
+from faq.content import REFERENCE_INTRO, get_content
 from tests.whatsapp_fakes import (
     PHONE_NUMBER_ID,
     USER_DIGITS,
@@ -103,7 +103,8 @@ def test_a_signed_question_gets_its_topic_with_reply_buttons(stack, graph):
     assert sent["to"] == USER_DIGITS
     interactive = sent["interactive"]
     assert interactive["type"] == "button"
-    assert "Bronnen: [3]" in interactive["body"]["text"]
+    assert REFERENCE_INTRO in interactive["body"]["text"]
+    assert "[3] " in interactive["body"]["text"]
     buttons = interactive["action"]["buttons"]
     assert [b["reply"]["id"] for b in buttons] == [f"/{t}" for t in topic.related]
     assert all(len(b["reply"]["title"]) <= 20 for b in buttons)
