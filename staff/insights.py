@@ -50,6 +50,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,9 @@ from staff.events import (
     read_conversations,
     topic_titles,
 )
+
+# matplotlib 3.5 calls pyparsing functions that pyparsing 3 calls deprecated.
+warnings.filterwarnings("ignore", message=r".*deprecated - use", module="matplotlib")
 
 DEFAULT_OUT = PROJECT_DIR / "reports" / "insights"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
