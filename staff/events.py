@@ -293,9 +293,13 @@ def read_conversations(
 
 def engine_from_endpoints(path: Text) -> sa.engine.Engine:
     """The SQLAlchemy engine of the SQL tracker store in ``endpoints.yml``."""
-    from server.purge import engine_from_endpoints as from_endpoints
+    import warnings
 
-    return from_endpoints(path)
+    with warnings.catch_warnings():  # Rasa's imports warn about SQLAlchemy 2.0
+        warnings.simplefilter("ignore")
+        from server.purge import engine_from_endpoints as from_endpoints
+
+        return from_endpoints(path)
 
 
 def parse_day(value: Text) -> dt.date:

@@ -100,7 +100,7 @@ ASSIGN, OUT_OF_SCOPE, NEW_TOPIC, SKIP = (
 )
 OUT_OF_SCOPE_INTENT = "buiten_domein"
 #: Cosine distance below which two messages are near-duplicates.
-GROUP_DISTANCE = 0.5
+GROUP_DISTANCE = 0.45
 #: Most distinct messages queued in one run (the most frequent first).
 MAX_MESSAGES = 2000
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -128,7 +129,10 @@ def save(db: Path, conversations: Sequence[Tuple[str, List[Any]]]) -> None:
             tracker = DialogueStateTracker.from_events(sender, events)
             await store.save(tracker)
 
-    asyncio.run(write())
+    # In a thread of its own: the caller may be inside a running event loop
+    # (pytest-asyncio, Playwright).
+    with ThreadPoolExecutor(1) as executor:
+        executor.submit(asyncio.run, write()).result()
     store.engine.dispose()
 
 

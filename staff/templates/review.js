@@ -5,11 +5,15 @@
 "use strict";
 
 const TOKEN_KEY = "review-token";
-if (location.hash.length > 1) {
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(1)));
-  history.replaceState(null, "", location.pathname);
+let token = "";
+
+function takeToken() {
+  if (location.hash.length > 1) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(1)));
+    history.replaceState(null, "", location.pathname);
+  }
+  token = sessionStorage.getItem(TOKEN_KEY) || "";
 }
-const token = sessionStorage.getItem(TOKEN_KEY) || "";
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -128,4 +132,9 @@ async function load() {
   }
 }
 
+takeToken();
 load();
+window.addEventListener("hashchange", () => {
+  takeToken();
+  load();
+});
