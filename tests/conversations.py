@@ -12,7 +12,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from staff.events import TIMEZONE
 
@@ -116,13 +116,21 @@ def events_of(turns: Sequence[T], start: float, session: bool = True) -> List[An
     return events
 
 
-def save(db: Path, conversations: Sequence[Tuple[str, List[Any]]]) -> None:
-    """Saves ``(sender_id, events)`` pairs into a SQLite tracker store at ``db``."""
+def save(
+    db: Union[Path, Dict[str, Any]], conversations: Sequence[Tuple[str, List[Any]]]
+) -> None:
+    """Saves ``(sender_id, events)`` pairs with Rasa's ``SQLTrackerStore``.
+
+    Args:
+        db: A SQLite file, or the store's settings (``dialect``, ``host``, …).
+        conversations: The conversations.
+    """
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
+    settings = db if isinstance(db, dict) else {"dialect": "sqlite", "db": str(db)}
+    store = SQLTrackerStore(Domain.empty(), **settings)
 
     async def write() -> None:
         for sender, events in conversations:

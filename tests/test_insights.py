@@ -19,87 +19,89 @@ K2 = "vitamine_k2"
 ZON = "vitamine_d_zonlicht"
 
 
+#: The invented conversations (also written to PostgreSQL in
+#: test_insights_postgres.py).
+CONVERSATIONS = [
+    # Day 1, widget: an answer, rated helpful; then a "bedoel je …?".
+    (
+        "socketio:aaaa",
+        events_of(
+            [
+                T("waarom d3 met k2?", K2, 0.93, topic=K2, ask_feedback=True),
+                rating_turn(K2, True),
+                T(
+                    "zonnebankje goed?",
+                    "nlu_fallback",
+                    ranking=[(ZON, 0.41), ("vitamine_d_supplementen", 0.30)],
+                    topic="fallback",
+                    response="utter_niet_zeker",
+                ),
+            ],
+            at(DAY1, 9),
+        ),
+    ),
+    # Day 1, WhatsApp: personal advice refused, then a handoff.
+    (
+        "whatsapp:+31611111111",
+        events_of(
+            [
+                T(
+                    "hoeveel mg, ik ben zwanger",
+                    "persoonlijk_advies",
+                    0.97,
+                    response="utter_persoonlijk_advies",
+                ),
+                T("ik wil iemand spreken", "medewerker", 0.99, handoff=True),
+            ],
+            at(DAY1, 11),
+        ),
+    ),
+    # Day 2, REST: K2 again by button, rated not helpful, then helpful
+    # (the last rating counts); a message not understood at all.
+    (
+        "rest:bbbb",
+        events_of(
+            [
+                T(f"/{K2}", K2, 1.0, topic=K2, ask_feedback=True),
+                rating_turn(K2, False),
+                rating_turn(K2, True),
+                T(
+                    "bel me op 06-12345678",
+                    "nlu_fallback",
+                    ranking=[("medewerker", 0.2)],
+                    topic="fallback",
+                    response="utter_niet_begrepen",
+                ),
+            ],
+            at(DAY2, 15),
+        ),
+    ),
+    # Day 2, REST: one answer, rated not helpful.
+    (
+        "rest:cccc",
+        events_of(
+            [
+                T(
+                    "hoe lang in de zon?",
+                    ZON,
+                    0.62,
+                    topic=ZON,
+                    ask_feedback=True,
+                ),
+                rating_turn(ZON, False),
+            ],
+            at(DAY2, 16),
+        ),
+    ),
+    # Outside the period: never counted.
+    ("rest:dddd", events_of([T("hoi", "groet", 0.99)], at("2026-11-20"))),
+]
+
+
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("insights") / "tracker.db"
-    save(
-        path,
-        [
-            # Day 1, widget: an answer, rated helpful; then a "bedoel je …?".
-            (
-                "socketio:aaaa",
-                events_of(
-                    [
-                        T("waarom d3 met k2?", K2, 0.93, topic=K2, ask_feedback=True),
-                        rating_turn(K2, True),
-                        T(
-                            "zonnebankje goed?",
-                            "nlu_fallback",
-                            ranking=[(ZON, 0.41), ("vitamine_d_supplementen", 0.30)],
-                            topic="fallback",
-                            response="utter_niet_zeker",
-                        ),
-                    ],
-                    at(DAY1, 9),
-                ),
-            ),
-            # Day 1, WhatsApp: personal advice refused, then a handoff.
-            (
-                "whatsapp:+31611111111",
-                events_of(
-                    [
-                        T(
-                            "hoeveel mg, ik ben zwanger",
-                            "persoonlijk_advies",
-                            0.97,
-                            response="utter_persoonlijk_advies",
-                        ),
-                        T("ik wil iemand spreken", "medewerker", 0.99, handoff=True),
-                    ],
-                    at(DAY1, 11),
-                ),
-            ),
-            # Day 2, REST: K2 again by button, rated not helpful, then helpful
-            # (the last rating counts); a message not understood at all.
-            (
-                "rest:bbbb",
-                events_of(
-                    [
-                        T(f"/{K2}", K2, 1.0, topic=K2, ask_feedback=True),
-                        rating_turn(K2, False),
-                        rating_turn(K2, True),
-                        T(
-                            "bel me op 06-12345678",
-                            "nlu_fallback",
-                            ranking=[("medewerker", 0.2)],
-                            topic="fallback",
-                            response="utter_niet_begrepen",
-                        ),
-                    ],
-                    at(DAY2, 15),
-                ),
-            ),
-            # Day 2, REST: one answer, rated not helpful.
-            (
-                "rest:cccc",
-                events_of(
-                    [
-                        T(
-                            "hoe lang in de zon?",
-                            ZON,
-                            0.62,
-                            topic=ZON,
-                            ask_feedback=True,
-                        ),
-                        rating_turn(ZON, False),
-                    ],
-                    at(DAY2, 16),
-                ),
-            ),
-            # Outside the period: never counted.
-            ("rest:dddd", events_of([T("hoi", "groet", 0.99)], at("2026-11-20"))),
-        ],
-    )
+    save(path, CONVERSATIONS)
     return path
 
 
