@@ -186,6 +186,9 @@ EXTRA_ANNOTATORS: Dict[Text, Dict[Text, Any]] = {
     ),
 }
 
+#: deduce's cache of its lookup structures (inside ``<folder>/cache/``).
+CACHE_FILE = "lookup_structs.pickle"
+
 _lock = threading.Lock()
 _deidentifier: Optional[Any] = None
 
@@ -215,31 +218,45 @@ def _import_deduce() -> Any:
 
 
 def _prepare_lookup_dir(deduce: Any, target: Path) -> None:
-    """Copies deduce's lookup lists into ``target``, the heavy ones emptied.
+    """Builds deduce's lookup lists, the heavy ones emptied, and their cache.
 
-    The copy is built in a temporary folder next to ``target`` and renamed into
-    place, so two processes starting at once never read a half-written cache.
+    Built in a temporary folder next to ``target`` and renamed into place when
+    complete, so two processes starting at once never read a half-written
+    cache.
     """
-    if (target / "src").is_dir():
+    if (target / "cache" / CACHE_FILE).is_file():
         return
     source = Path(deduce.__file__).parent / "data" / "lookup" / "src"
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".deduce-", dir=target.parent))
-    heavy = {name.rsplit("/", 1)[1] for name in HEAVY_LISTS}
-    shutil.copytree(
-        source,
-        building / "src",
-        ignore=lambda _dir, names: [
-            n for n in names if n in heavy or n == "__pycache__"
-        ],
-    )
-    for name in HEAVY_LISTS:
-        (building / "src" / name).mkdir(parents=True, exist_ok=True)
-        (building / "src" / name / "items.txt").write_text("", encoding="utf-8")
     try:
+        heavy = {name.rsplit("/", 1)[1] for name in HEAVY_LISTS}
+        shutil.copytree(
+            source,
+            building / "src",
+            ignore=lambda _dir, names: [
+                n for n in names if n in heavy or n == "__pycache__"
+            ],
+        )
+        for name in HEAVY_LISTS:
+            (building / "src" / name).mkdir(parents=True, exist_ok=True)
+            (building / "src" / name / "items.txt").write_text("", encoding="utf-8")
+        _new_deidentifier(deduce, building)  # builds and writes the cache
+        if target.exists() and not (target / "cache" / CACHE_FILE).is_file():
+            shutil.rmtree(target, ignore_errors=True)  # left half-built before
         os.rename(building, target)
     except OSError:  # another process was first
+        pass
+    finally:
         shutil.rmtree(building, ignore_errors=True)
+
+
+def _new_deidentifier(deduce: Any, folder: Path) -> Any:
+    return deduce.Deduce(
+        config={"annotators": EXTRA_ANNOTATORS},
+        lookup_data_path=folder,
+        cache_path=folder,
+    )
 
 
 def _load() -> Any:
@@ -250,11 +267,7 @@ def _load() -> Any:
             deduce = _import_deduce()
             folder = deidentify_dir()
             _prepare_lookup_dir(deduce, folder)
-            _deidentifier = deduce.Deduce(
-                config={"annotators": EXTRA_ANNOTATORS},
-                lookup_data_path=folder,
-                cache_path=folder,
-            )
+            _deidentifier = _new_deidentifier(deduce, folder)
         return _deidentifier
 
 

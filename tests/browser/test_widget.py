@@ -319,8 +319,9 @@ def test_conversation_with_sources_buttons_and_reload(browser, page_url, content
         question = wait_for_event(spy, 3)
         assert question["metadata"]["custom"]["feedback"] == "vraag"
         assert question["text"] == "Had je hier iets aan?"
+        responses(page).filter(has_text="Had je hier iets aan?").wait_for()
         buttons = page.locator(".rw-conversation-container .rw-replies .rw-reply")
-        buttons.first.wait_for()
+        buttons.filter(has_text="Nee").wait_for()
         assert buttons.all_inner_texts() == ["Ja", "Nee"]
         page.wait_for_timeout(500)  # let the scroll settle for the screenshot
         save_screenshot(page)
