@@ -680,6 +680,14 @@ def write_report(
         feedback=feedback,
         unclear=unclear,
         channels=[(CHANNEL_NAMES[c], c) for c in insights.channels()],
+        channel_totals=[
+            (
+                CHANNEL_NAMES[c],
+                sum(n for (_, ch), n in insights.conversations.items() if ch == c),
+                sum(n for (_, ch), n in insights.messages.items() if ch == c),
+            )
+            for c in insights.channels()
+        ],
         median=insights.median_length(),
         mean=insights.mean_length(),
         threshold=threshold,
