@@ -222,15 +222,34 @@ def period_query(start: float, end: float, after: int, limit: int) -> sa.sql.Sel
 
 
 def _rows(engine: sa.engine.Engine, start: float, end: float, batch: int) -> Iterator:
-    """All rows of the period, one short read per page."""
+    """All rows of the period, one short read per page.
+
+    Pages are fetched as plain DBAPI tuples (``Engine.raw_connection``): a
+    month holds millions of rows, and SQLAlchemy's row objects would cost a
+    fifth of the report's time. The query is still built by SQLAlchemy for
+    the store's dialect; its only values are numbers and fixed names, so they
+    are rendered inline.
+    """
     after = 0
-    while True:
-        with engine.connect() as connection:
-            rows = connection.execute(period_query(start, end, after, batch)).fetchall()
-        yield from rows
-        if len(rows) < batch:
-            return
-        after = rows[-1][0]
+    connection = engine.raw_connection()
+    try:
+        while True:
+            query = period_query(start, end, after, batch).compile(
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+            cursor = connection.cursor()
+            try:
+                cursor.execute(str(query))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+            connection.rollback()  # end the read: writers are never held up
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+    finally:
+        connection.close()
 
 
 def read_conversations(
@@ -255,6 +274,7 @@ def read_conversations(
     """
     idle = idle_hours * 3600
     open_: "OrderedDict[Text, Conversation]" = OrderedDict()
+    next_check = 0.0
 
     def finished(conversation: Optional[Conversation]) -> Iterator[Conversation]:
         if conversation is not None and conversation.turns:
@@ -282,11 +302,13 @@ def read_conversations(
             _add_rating(conversation.turns[-1], row)
         conversation.last_seen = now
         open_.move_to_end(sender)
-        while open_:
-            oldest = next(iter(open_.values()))
-            if oldest.last_seen >= now - idle:
-                break
-            yield from finished(open_.pop(oldest.conversation_id))
+        if now >= next_check:  # every 10 minutes of stream time
+            next_check = now + 600
+            while open_:
+                oldest = next(iter(open_.values()))
+                if oldest.last_seen >= now - idle:
+                    break
+                yield from finished(open_.pop(oldest.conversation_id))
     for conversation in open_.values():
         yield from finished(conversation)
 

@@ -144,11 +144,12 @@ class Insights:
                 ratings[topic] = helpful
             if turn.intent == FEEDBACK_INTENT:
                 continue
+            typed = turn.typed
             if turn.topic:
                 self.topics[turn.topic] += 1
-                if turn.typed:
+                if typed:
                     self.topics_typed[turn.topic] += 1
-            if turn.typed:
+            if typed:
                 self.typed[day] += 1
                 if turn.confidence is not None:
                     index = int(turn.confidence * CONFIDENCE_BINS)

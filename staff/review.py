@@ -325,7 +325,7 @@ def build_groups(
     for occurrence in ranked:
         text = " ".join(deidentify(occurrence.text).split())
         key = key_of(text)
-        if key in known or not text:
+        if not text or key in known or key_of(training_text(text)) in known:
             continue
         merged.setdefault(key, []).append(occurrence)
         shown.setdefault(key, text)
@@ -720,9 +720,10 @@ def serve(session: ReviewSession, host: Text, port: int) -> None:
 
     secret = secrets.token_urlsafe(24)
     app = build_app(session, secret, port)
+    shown = f"[{host}]" if ":" in host else host
     print(
-        f"Reviewpagina: http://{'127.0.0.1' if host != 'localhost' else host}:{port}/"
-        f"#{secret}\n(alleen op deze computer; stoppen met Ctrl-C)",
+        f"Reviewpagina: http://{shown}:{port}/#{secret}\n"
+        "(alleen op deze computer; stoppen met Ctrl-C)",
         flush=True,
     )
     web.run_app(app, host=host, port=port, print=None, access_log=None)

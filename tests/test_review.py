@@ -325,3 +325,20 @@ def test_only_loopback_is_allowed():
     assert review.is_loopback("127.0.0.1") and review.is_loopback("::1")
     with pytest.raises(SystemExit):
         review.main(["--host", "0.0.0.0"])
+
+
+def test_assigned_messages_are_not_offered_again(db, session, tmp_path):
+    assigned = {m.text for m in session.groups[1].messages}
+    session.decide(1, "onderwerp", ZON)
+    nlu = tmp_path / "nlu"
+    nlu.mkdir()
+    (nlu / "review.yml").write_text((tmp_path / "review.yml").read_text())
+
+    engine = sa.create_engine(f"sqlite:///{db}")
+    found = collect(read_conversations(engine, at(DAY, 0), at(DAY, 23)), 0.8)
+    offered = {
+        m.text for g in build_groups(found, training_examples(nlu)) for m in g.messages
+    }
+
+    assert assigned and not offered & assigned
+    assert "mag ik k2 bij bloedverdunners" in offered
