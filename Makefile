@@ -21,7 +21,7 @@ export FAQ_ACTION_TOKEN ?= $(shell scripts/secret.sh action-token)
 
 .PHONY: help install train run shell actions test test-unit test-stories test-e2e \
         validate eval bench lint format lock clean purge answer-book grounding lookup web \
-        test-browser tune
+        test-browser tune insights review bench-insights
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -80,6 +80,14 @@ bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); BEN
 
 grounding: install ## review page: each answer sentence beside its article basis (reports/grounding/grounding.html)
 	$(PY) -m staff.grounding
+insights: install ## report of what visitors ask and what fails (reports/insights); INSIGHTS_ARGS="--van 2026-11-01 --tot 2026-11-30"
+	$(PY) -m staff.insights $(INSIGHTS_ARGS)
+
+review: install ## review queue in a local page; assigned messages go to data/nlu/review.yml (REVIEW_ARGS="--dagen 7")
+	$(PY) -m staff.review $(REVIEW_ARGS)
+
+bench-insights: install ## make insights on 100,000 generated conversations: time and peak memory
+	$(PY) -m tools.bench --insights $(BENCH_ARGS)
 
 answer-book: install ## answer book for customer service (CSV + HTML) in reports/answer-book
 	$(PY) -m staff.answer_book

@@ -23,6 +23,7 @@ import hmac
 import ipaddress
 import logging
 import sys
+import threading
 from typing import Any, Optional, Text
 
 from rasa_sdk.endpoint import create_app
@@ -31,7 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import config
-from faq import settings
+from faq import privacy, settings
 from faq.live import LiveContent, live_content
 from faq.privacy import install_log_masking
 
@@ -150,6 +151,8 @@ def main(argv: Any = None) -> int:
         )
         return 2
     app = build_app()
+    # The handoff de-identifies the transcript: load deduce before the first one.
+    threading.Thread(target=privacy.warm_up, name="deidentify", daemon=True).start()
     logger.info(
         "action server on http://%s:%d (token %s)",
         config.HOST,

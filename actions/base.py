@@ -9,10 +9,13 @@ buttons, so no action can forget them.
 from __future__ import annotations
 
 import abc
+import contextvars
+import functools
 import logging
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
@@ -87,12 +90,49 @@ def ranked_content_topics(
     return topics
 
 
+Run = Callable[..., Any]
+
+#: Set while an action runs, so an action that runs another one inside
+#: (``ActionAffirm`` -> ``ActionTellMore``) asks for feedback once, at the end.
+_running = contextvars.ContextVar("topic_action_running", default=False)
+
+
+def _then_ask_feedback(run: Run) -> Run:
+    """Wraps an action's ``run``: after a content answer, maybe ask for feedback."""
+
+    @functools.wraps(run)
+    async def run_and_ask(
+        self: "TopicAction",
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        if _running.get():
+            return await run(self, dispatcher, tracker, domain)
+        token = _running.set(True)
+        try:
+            events = await run(self, dispatcher, tracker, domain)
+        finally:
+            _running.reset(token)
+        # Imported here: actions.feedback builds on this module.
+        from actions.feedback import ask_feedback
+
+        return list(events) + ask_feedback(dispatcher, tracker)
+
+    return run_and_ask
+
+
 class TopicAction(Action, metaclass=abc.ABCMeta):
     """Base class for actions that reply with topic metadata.
 
     Subclasses implement ``name()`` and ``run()`` and reply through
     :meth:`reply`, which attaches the ``custom`` payload. Because ``name`` is
     abstract here, rasa-sdk does not register this class as an action.
+
+    Every subclass's ``run`` is wrapped so that, when its last message is a
+    content answer, the visitor may be asked "Had je hier iets aan?"
+    (:func:`actions.feedback.ask_feedback` decides, sparingly); so an action
+    that answers a content topic needs no code of its own for feedback.
     """
 
     @property
@@ -111,6 +151,12 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
     def content(self, value: Content) -> None:
         self.__dict__["_pinned_content"] = value
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None:
+            cls.run = _then_ask_feedback(run)  # type: ignore[method-assign]
+
     @abc.abstractmethod
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -126,6 +172,7 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
         answer: Optional[Text] = None,
         handoff: bool = False,
         via: Optional[Text] = None,
+        feedback: Optional[Text] = None,
         **template_vars: Any,
     ) -> None:
         """Sends one message with its topic metadata.
@@ -141,6 +188,7 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             handoff: Whether the channel should hand the user to a person.
             via: How the topic was decided when not plainly by the message
                 (``context``: the conversation so far; ``knop``: a button).
+            feedback: The ``feedback`` value of the payload (faq.reply).
             **template_vars: Values for placeholders in ``response``.
         """
         payload = custom_payload(
@@ -150,6 +198,7 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             answer=answer,
             via=via,
             handoff=handoff,
+            feedback=feedback,
         )
         logger.info(
             "reply topic=%s answer=%s via=%s sources=%s",

@@ -45,3 +45,9 @@ PORT = env_int("ACTIONS_PORT", 5055)
 #: (``endpoints.yml``). Set: every other call gets 401. Required when the
 #: action server listens on anything but loopback.
 ACTION_TOKEN = env("FAQ_ACTION_TOKEN")
+
+#: "Had je hier iets aan?": asked after the first content answer of a session,
+#: then at most after every this-many content answers, never twice about one
+#: topic (actions/feedback.py). 0 turns the question off; 1 counts as 2, so it
+#: is never asked twice in a row.
+FEEDBACK_INTERVAL = env_int("FAQ_FEEDBACK_INTERVAL", 3)

@@ -5,6 +5,12 @@ When a user asks for a person (topic ``medewerker``), the reply carries
 human, and :func:`hand_off` posts the transcript (user texts, bot replies and
 the topic ids asked) as JSON to ``FAQ_HANDOFF_URL``. Without that setting the
 handoff is logged only. Either way the log says what happened.
+
+The visitor's texts leave the tracker store de-identified
+(:func:`faq.privacy.deidentify`: names, phone numbers, e-mail addresses,
+addresses, dates and BSNs become placeholders). If de-identification fails,
+the texts are left out rather than sent as typed. The conversation id stays:
+the helpdesk needs it to take the conversation over.
 """
 
 from __future__ import annotations
@@ -17,9 +23,21 @@ import requests
 from rasa_sdk import Tracker
 
 from actions import config
-from faq.privacy import mask_id
+from faq.privacy import deidentify, mask_id
 
 logger = logging.getLogger(__name__)
+
+#: Stands in for a visitor's text when it could not be de-identified.
+TEXT_WITHHELD = "[tekst weggelaten: kon niet worden ontdaan van persoonsgegevens]"
+
+
+def visitor_text(text: Text) -> Text:
+    """Returns a visitor's text de-identified, or withheld if that fails."""
+    try:
+        return deidentify(text)
+    except Exception:
+        logger.error("handoff: de-identificatie mislukt; tekst weggelaten")
+        return TEXT_WITHHELD
 
 
 def build_transcript(tracker: Tracker) -> Dict[Text, Any]:
@@ -29,14 +47,17 @@ def build_transcript(tracker: Tracker) -> Dict[Text, Any]:
         tracker: The conversation (the action server receives its recent events).
 
     Returns:
-        ``{"sender_id", "turns": [{"van", "tekst", "topic"}], "topics"}``.
+        ``{"sender_id", "turns": [{"van", "tekst", "topic"}], "topics"}``, the
+        visitor's texts de-identified.
     """
     turns: List[Dict[Text, Any]] = []
     topics: List[Text] = []
     for event in tracker.events:
         kind = event.get("event")
         if kind == "user":
-            turns.append({"van": "klant", "tekst": event.get("text") or ""})
+            turns.append(
+                {"van": "klant", "tekst": visitor_text(event.get("text") or "")}
+            )
         elif kind == "bot":
             custom = (event.get("data") or {}).get("custom") or {}
             topic = custom.get("topic")
@@ -61,7 +82,7 @@ async def hand_off(tracker: Tracker) -> bool:
     Returns:
         True when the endpoint accepted it (HTTP 2xx).
     """
-    transcript = build_transcript(tracker)
+    transcript = await asyncio.to_thread(build_transcript, tracker)
     summary = (
         f"handoff voor {mask_id(tracker.sender_id)}: "
         f"{len(transcript['turns'])} berichten, topics {transcript['topics']}"

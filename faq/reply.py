@@ -5,7 +5,8 @@ built here and only here (shared/topics.md, "Reply metadata")::
 
     {"topic": "<topic id>", "sources": [3, 7],
      "source_links": [{"number": 3, "label": "...", "url": "..."}],
-     "answer": "kort", "via": "context", "handoff": true, "reason": "..."}
+     "answer": "kort", "via": "context", "handoff": true, "reason": "...",
+     "feedback": "vraag"}
 
 ``topic`` and ``sources`` are always present; the other keys only when they
 apply. The action server builds content replies with :func:`custom_payload`;
@@ -15,6 +16,7 @@ failure) with :func:`system_reply`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Text
 
 #: Topic of a reply the channel gives itself when the bot could not answer.
@@ -25,6 +27,12 @@ VIA_MESSAGE = "bericht"
 VIA_CONTEXT = "context"
 VIA_BUTTON = "knop"
 
+#: Values of ``feedback``: the "Had je hier iets aan?" question after an
+#: answer, and the reply to the visitor's rating.
+FEEDBACK_ASKED = "vraag"
+FEEDBACK_HELPFUL = "nuttig"
+FEEDBACK_NOT_HELPFUL = "niet_nuttig"
+
 
 def custom_payload(
     topic: Text,
@@ -34,6 +42,7 @@ def custom_payload(
     via: Optional[Text] = None,
     handoff: bool = False,
     reason: Optional[Text] = None,
+    feedback: Optional[Text] = None,
 ) -> Dict[Text, Any]:
     """Builds the ``custom`` payload of one reply.
 
@@ -45,6 +54,8 @@ def custom_payload(
         via: How the topic was decided, when not plainly by the message.
         handoff: Whether a channel should hand the user to a person.
         reason: Why a channel answered itself (e.g. ``storing:time-out``).
+        feedback: ``vraag`` on the "Had je hier iets aan?" question, ``nuttig``
+            or ``niet_nuttig`` on the reply to the visitor's rating.
 
     Returns:
         The JSON-serialisable payload.
@@ -61,6 +72,8 @@ def custom_payload(
         payload["handoff"] = True
     if reason:
         payload["reason"] = reason
+    if feedback:
+        payload["feedback"] = feedback
     return payload
 
 
@@ -107,6 +120,33 @@ def topic_payload(topic_id: Text) -> Text:
     return f"/{topic_id}"
 
 
+#: Intent of the feedback buttons, and the entities their payload carries.
+FEEDBACK_INTENT = "feedback"
+FEEDBACK_TOPIC_ENTITY = "onderwerp"
+FEEDBACK_RATING_ENTITY = "oordeel"
+#: Values of the ``oordeel`` entity: the "Ja" and "Nee" buttons.
+RATING_YES = "ja"
+RATING_NO = "nee"
+
+
+def feedback_payload(topic_id: Text, helpful: bool) -> Text:
+    """Returns the payload of the "Ja" or "Nee" button under an answer.
+
+    The payload names the topic that was rated, so a rating always lands on
+    the answer it was asked about, e.g.
+    ``/feedback{"onderwerp": "vitamine_k2", "oordeel": "ja"}``.
+
+    Args:
+        topic_id: The content topic of the answer.
+        helpful: True for "Ja", False for "Nee".
+    """
+    entities = {
+        FEEDBACK_TOPIC_ENTITY: topic_id,
+        FEEDBACK_RATING_ENTITY: RATING_YES if helpful else RATING_NO,
+    }
+    return f"/{FEEDBACK_INTENT}{json.dumps(entities, ensure_ascii=False)}"
+
+
 def button_payloads(topic_ids: Iterable[Text]) -> frozenset:
     """Returns every payload the assistant's own buttons can send.
 
@@ -116,6 +156,9 @@ def button_payloads(topic_ids: Iterable[Text]) -> frozenset:
     Args:
         topic_ids: The content topic ids.
     """
+    topics = list(topic_ids)
     return frozenset(
-        [topic_payload(t) for t in topic_ids] + [ALL_SOURCES_PAYLOAD, GREETING_PAYLOAD]
+        [topic_payload(t) for t in topics]
+        + [feedback_payload(t, helpful) for t in topics for helpful in (True, False)]
+        + [ALL_SOURCES_PAYLOAD, GREETING_PAYLOAD]
     )

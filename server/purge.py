@@ -71,7 +71,8 @@ def engine_from_endpoints(path: str) -> sa.engine.Engine:
     settings = store.kwargs
     url = SQLTrackerStore.get_db_url(
         dialect=settings.get("dialect", "sqlite"),
-        host=settings.get("url"),
+        # endpoints.yml's `url` becomes EndpointConfig.url, not a kwarg.
+        host=store.url or settings.get("url"),
         port=settings.get("port"),
         db=settings.get("db", "rasa.db"),
         username=settings.get("username"),

@@ -26,6 +26,12 @@ from faq.content import CONTENT_TOPIC_IDS, DOSE_PATTERN, get_content
 from tests.helpers import looks_dutch, make_tracker
 
 
+@pytest.fixture(autouse=True)
+def no_feedback_question(monkeypatch):
+    """These tests are about the replies; tests/test_feedback.py covers feedback."""
+    monkeypatch.setattr(config, "FEEDBACK_INTERVAL", 0)
+
+
 async def run(action, dispatcher, tracker, domain):
     events = await action.run(dispatcher, tracker, domain)
     assert isinstance(events, list)

@@ -39,7 +39,17 @@ def stack(tmp_path_factory):
 
 
 def only(messages):
-    """The bot answers every user turn with exactly one whole message."""
+    """The bot answers every user turn with exactly one whole message.
+
+    After a content answer the feedback question may follow (Ja/Nee buttons,
+    same topic; actions/feedback.py); it is checked and set aside.
+    """
+    last = messages[-1].get("custom") or {} if messages else {}
+    if len(messages) == 2 and last.get("feedback") == "vraag":
+        assert last["topic"] == messages[0]["custom"]["topic"]
+        assert [b["title"] for b in messages[1]["buttons"]] == ["Ja", "Nee"]
+        assert messages[1]["text"] == "Had je hier iets aan?"
+        messages = messages[:1]
     assert len(messages) == 1, messages
     message = messages[0]
     assert message["custom"]["topic"] in ALL_TOPICS

@@ -105,3 +105,37 @@ async def test_an_unreachable_endpoint_does_not_break_the_reply(
 
     assert dispatcher.messages[0]["custom"]["topic"] == "medewerker"
     assert "mislukt" in caplog.text
+
+
+def test_the_visitors_texts_leave_de_identified():
+    events = [
+        {"event": "user", "text": "ik ben Jan de Vries, bel me op 06-12345678"},
+        {"event": "bot", "text": "Voor vragen ...", "data": {"custom": {}}},
+        {"event": "user", "text": "mijn adres is Kerkstraat 12, mail jan@example.nl"},
+    ]
+    transcript = build_transcript(
+        Tracker("whatsapp:+31612345678", {}, {}, events, False, None, {}, "")
+    )
+
+    texts = [t["tekst"] for t in transcript["turns"] if t["van"] == "klant"]
+    assert texts == [
+        "ik ben [PERSOON-1], bel me op [TELEFOONNUMMER-1]",
+        "mijn adres is [LOCATIE-1], mail [EMAILADRES-1]",
+    ]
+    # The bot's own texts are not touched; the id routes the takeover.
+    assert transcript["turns"][1]["tekst"] == "Voor vragen ..."
+    assert transcript["sender_id"] == "whatsapp:+31612345678"
+
+
+def test_when_de_identification_fails_the_texts_are_withheld(monkeypatch, caplog):
+    import actions.handoff as handoff
+
+    def broken(text):
+        raise RuntimeError("deduce kapot")
+
+    monkeypatch.setattr(handoff, "deidentify", broken)
+    transcript = build_transcript(tracker())
+
+    klant = [t["tekst"] for t in transcript["turns"] if t["van"] == "klant"]
+    assert klant and all(t == handoff.TEXT_WITHHELD for t in klant)
+    assert "welk eten" not in caplog.text

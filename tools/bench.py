@@ -29,6 +29,7 @@ request has a timeout; all servers are stopped at the end. Writes
 Usage:
     python -m tools.bench [--levels 1,8,32] [--messages 200] [--turns 200]
                             [--pairs 10] [--train] [--out reports]
+    python -m tools.bench --insights [--conversations 100000]  (see bench_insights)
 """
 
 from __future__ import annotations
@@ -787,6 +788,11 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry point (``make bench``)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--insights" in arguments:  # make insights at scale (tools/bench_insights.py)
+        from tools.bench_insights import main as bench_insights
+
+        return bench_insights(arguments)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
     parser.add_argument("--messages", type=int, default=200, help="per level")

@@ -314,20 +314,36 @@ def test_conversation_with_sources_buttons_and_reload(browser, page_url, content
         assert event["metadata"]["custom"]["sources"] == list(topic.sources)
         assert words(topic.short) in " ".join(answer.split())
 
-        # Suggestion buttons: the related topics, clickable.
+        # The first answer is followed by "Had je hier iets aan?" with two
+        # buttons (actions/feedback.py); "Ja" stores the rating and offers the
+        # related topics again.
+        question = wait_for_event(spy, 3)
+        assert question["metadata"]["custom"]["feedback"] == "vraag"
+        assert question["text"] == "Had je hier iets aan?"
+        responses(page).filter(has_text="Had je hier iets aan?").wait_for()
         buttons = page.locator(".rw-conversation-container .rw-replies .rw-reply")
+        buttons.filter(has_text="Nee").wait_for()
+        assert buttons.all_inner_texts() == ["Ja", "Nee"]
+        page.wait_for_timeout(500)  # let the scroll settle for the screenshot
+        save_screenshot(page)
+        before = responses(page).count()
+        buttons.first.click()
+        thanks = wait_for_reply(page, before)
+        assert looks_dutch(thanks), thanks
+        custom = wait_for_event(spy, 4)["metadata"]["custom"]
+        assert (custom["topic"], custom["feedback"]) == (QUESTION_TOPIC, "nuttig")
+
+        # Suggestion buttons: the related topics, clickable.
         related = [content.topics[t] for t in topic.related][: buttons.count()]
         assert buttons.count() >= 1
         assert buttons.all_inner_texts() == [t.title for t in related]
-        page.wait_for_timeout(500)  # let the scroll settle for the screenshot
-        save_screenshot(page)
         next_topic = related[0]
         before = responses(page).count()
         buttons.first.click()
         next_answer = wait_for_reply(page, before)
         assert looks_dutch(next_answer), next_answer
         assert words(next_topic.short) in " ".join(next_answer.split())
-        assert wait_for_event(spy, 3)["metadata"]["custom"]["topic"] == next_topic.id
+        assert wait_for_event(spy, 5)["metadata"]["custom"]["topic"] == next_topic.id
         page.locator(".rw-client", has_text=next_topic.title).wait_for()
 
         # Reload: the conversation is shown again and continues in the same session.
@@ -350,7 +366,7 @@ def test_conversation_with_sources_buttons_and_reload(browser, page_url, content
         more = ask(page, "vertel meer")
         assert looks_dutch(more), more
         assert words(next_topic.long) in " ".join(more.split())
-        custom = wait_for_event(spy, 4)["metadata"]["custom"]
+        custom = wait_for_event(spy, 6)["metadata"]["custom"]
         assert (custom["topic"], custom.get("answer")) == (next_topic.id, "lang")
 
         # The source list: URLs in the text are links.
