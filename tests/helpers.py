@@ -37,6 +37,17 @@ DUTCH_WORDS = {
     "over",
     "zijn",
     "dan",
+    "aan",
+    "hier",
+    "iets",
+    "had",
+    "heb",
+    "er",
+    "te",
+    "naar",
+    "nog",
+    "wel",
+    "geen",
 }
 ENGLISH_WORDS = {
     "the",
