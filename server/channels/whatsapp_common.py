@@ -107,6 +107,23 @@ _NUMBER = re.compile(r"\+?(\d{6,20})")
 _CHOICE_NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 
 
+def credential(
+    env_value: Optional[Text], credentials: Dict[Text, Any], key: Text
+) -> Optional[Text]:
+    """Returns a channel setting: the environment variable, else credentials.yml.
+
+    Args:
+        env_value: The value of the setting's environment variable (or None).
+        credentials: The channel's section of ``credentials.yml``.
+        key: The setting's key in that section.
+
+    Returns:
+        The stripped value, or None when neither gives one.
+    """
+    value = env_value or credentials.get(key)
+    return (str(value).strip() or None) if value is not None else None
+
+
 def conversation_id(number: Any) -> Optional[Text]:
     """Returns the conversation id of a WhatsApp number, or None if invalid.
 

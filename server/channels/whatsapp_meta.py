@@ -59,6 +59,7 @@ from server.channels.whatsapp_common import (
     WhatsAppOutput,
     choices_of,
     conversation_id,
+    credential,
     fit,
     message_text,
     phone_digits,
@@ -334,8 +335,7 @@ class MetaWhatsAppInput(WhatsAppInput):
         credentials = credentials or {}
 
         def setting(env_value: Optional[Text], key: Text) -> Optional[Text]:
-            value = env_value or credentials.get(key)
-            return (str(value).strip() or None) if value is not None else None
+            return credential(env_value, credentials, key)
 
         return cls(
             app_secret=setting(config.META_APP_SECRET, "app_secret"),

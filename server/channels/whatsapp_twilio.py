@@ -62,6 +62,7 @@ from server.channels.whatsapp_common import (
     WhatsAppOutput,
     choices_of,
     conversation_id,
+    credential,
     message_text,
     split_message,
 )
@@ -225,8 +226,7 @@ class TwilioWhatsAppInput(WhatsAppInput):
         credentials = credentials or {}
 
         def setting(env_value: Optional[Text], key: Text) -> Optional[Text]:
-            value = env_value or credentials.get(key)
-            return (str(value).strip() or None) if value is not None else None
+            return credential(env_value, credentials, key)
 
         return cls(
             account_sid=setting(config.TWILIO_ACCOUNT_SID, "account_sid"),

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from faq.content import load_content
 from staff.grounding import write_page
-from tests.browser.test_widget import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import needs_chromium
 from tests.helpers import ROOT
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -26,30 +26,13 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt chromium)"
-    ),
+    needs_chromium,
 ]
 
 ARTIFACT = ROOT / "tests" / "artifacts" / "grounding.png"
 README_SCREENSHOT = ROOT / "docs" / "grounding.png"
 WEAK_TOPIC, WEAK_FIELD = "magnesium_voeding", "short[0]"
 ADDED_CLAIM = "en ze genezen vermoeidheid snel"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = sync_api.sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
 
 
 def open_page(browser: Any, path: Path) -> Any:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from staff.events import epoch_range, read_conversations
 from staff.insights import read_insights, write_report
 from staff.review import ReviewSession, build_app, build_groups, collect
-from tests.browser.test_widget import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import needs_chromium
 from tests.conversations import T, at, events_of, save
 from tests.helpers import ROOT, free_port
 
@@ -29,9 +29,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt chromium)"
-    ),
+    needs_chromium,
 ]
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -67,21 +65,6 @@ def db(tmp_path_factory) -> Path:
         ],
     )
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = sync_api.sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
 
 
 def screenshot(page: Any, name: str, full_page: bool = True) -> None:

@@ -18,37 +18,23 @@ import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 from urllib.parse import urlparse
 
 import pytest
 import requests
 
+from tests.browser.conftest import needs_chromium
 from tests.helpers import looks_dutch
 from tools.stack import CREDENTIALS, MODEL, ROOT, Stack, free_port, tail
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = os.environ.get("FAQ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
     pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run make train"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt chromium)"
-    ),
+    needs_chromium,
 ]
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -144,21 +130,6 @@ def page_url(stack, web_port, tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         _stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = sync_api.sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
 
 
 # ------------------------------------------------------------------- helpers
