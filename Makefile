@@ -79,7 +79,8 @@ stack-down: ## stop everything make stack started
 
 # make test-stack: the stack with test settings (the harness drives many
 # conversations from one address; a short reply timeout for the slow-server test).
-TEST_STACK_ENV := FAQ_RATE_PER_IP=300 FAQ_RATE_PER_CONVERSATION=20 FAQ_REPLY_TIMEOUT=4
+TEST_STACK_ENV := FAQ_RATE_PER_IP=300 FAQ_RATE_PER_CONVERSATION=20 FAQ_REPLY_TIMEOUT=4 \
+                  STACK_NGINX_RATE=100r/s STACK_NGINX_BURST=400
 
 test-stack: train ## the e2e suite through nginx against make stack (started, then stopped)
 	$(TEST_STACK_ENV) scripts/stack.sh up
@@ -95,8 +96,8 @@ test: validate test-unit test-stories test-e2e test-browser test-stack ## everyt
 eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion.png, eval_errors.tsv)
 	$(PY) -m tools.evaluate
 
-bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); BENCH_ARGS=--train times training
-	$(PY) -m tools.bench $(BENCH_ARGS)
+bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); STACK=1 adds make stack; BENCH_ARGS=--train times training
+	$(PY) -m tools.bench $(if $(STACK),--stack) $(BENCH_ARGS)
 
 answer-book: install ## answer book for customer service (CSV + HTML) in reports/answer-book
 	$(PY) -m staff.answer_book

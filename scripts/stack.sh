@@ -15,7 +15,9 @@
 # packages must be installed already.
 # Settings: STACK_PORT (8088, the public entry), STACK_RASA_PORTS ("5101 5102"),
 # STACK_ACTIONS_PORTS ("5151 5152"), STACK_ACTIONS_PROXY_PORT (5150),
-# STACK_PG_PORT (5433), STACK_REDIS_PORT (6380), and every FAQ_*/TWILIO_*
+# STACK_PG_PORT (5433), STACK_REDIS_PORT (6380), STACK_NGINX_RATE (2r/s) and
+# STACK_NGINX_BURST (30): nginx's flood limit per client address on the REST
+# webhook, and every FAQ_*/TWILIO_*
 # setting of README "Configuration", passed on to the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -166,6 +168,8 @@ up() {
     # Changed settings restart only the processes they concern.
     ctl reread >/dev/null
     ctl update >/dev/null
+    # nginx and PostgreSQL re-read their configuration files on SIGHUP.
+    ctl signal HUP nginx postgres >/dev/null 2>&1 || true
   else
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
       supervisord -c "$STACK/supervisord.conf"

@@ -112,6 +112,8 @@ def settings(stack: Path, environ: Mapping[str, str]) -> Dict[str, str]:
         "REDIS_PORT": redis_port,
         "REDIS_PASSWORD": redis_password,
         "MAX_BODY_BYTES": environ.get("FAQ_MAX_BODY_BYTES") or "65536",
+        "NGINX_RATE": environ.get("STACK_NGINX_RATE") or "2r/s",
+        "NGINX_BURST": environ.get("STACK_NGINX_BURST") or "30",
     }
     for n, port in enumerate(rasa_ports, start=1):
         values[f"RASA_PORT_{n}"] = port

@@ -92,6 +92,7 @@ from typing import (
 )
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import (
     LOCK_LIFETIME,
@@ -99,7 +100,7 @@ from rasa.core.lock_store import (
     LockError,
     RedisLockStore,
 )
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -173,6 +174,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if sqlite and kwargs.get("db"):
             private_file(Path(kwargs["db"]))
         super().__init__(*args, **kwargs)
+        if not sqlite:
+            self._ping_before_use()
         self.cache_size = int(cache_size)
         self.shared = (not sqlite) if shared is None else _as_bool(shared)
         threads = 1 if sqlite else int(db_threads or DEFAULT_DB_THREADS)
@@ -183,6 +186,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._cache: "OrderedDict[Text, CacheEntry]" = OrderedDict()
         if self.shared:
             self._ensure_sender_index()
+
+    def _ping_before_use(self) -> None:
+        """Re-creates Rasa's engine with ``pool_pre_ping``.
+
+        After the database restarted, every pooled connection is dead; with a
+        ping on checkout the first turn afterwards gets a fresh one instead of
+        an error.
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, pool_pre_ping=True, **create_engine_kwargs(url)
+        )
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _ensure_sender_index(self) -> None:
         """Creates the ``(sender_id, id)`` index the cache check reads."""
