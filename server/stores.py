@@ -33,7 +33,8 @@ in the same conversation (normal on WhatsApp) is not delayed by a second.
 - atomic ticket updates (``WATCH``/``MULTI``), where Rasa's get-then-set lets
   two replicas overwrite each other's tickets;
 - short-lived tickets (``ticket_lifetime``, 4 s) that the holder renews every
-  second while it waits and works, so a killed replica's lock frees itself
+  second while it waits and works (from a thread, so a busy event loop never
+  lets a live replica's lock expire), so a killed replica's lock frees itself
   within seconds instead of Rasa's 60;
 - async Redis calls (``redis.asyncio``) that never block the event loop;
 - when Redis cannot be reached, an in-process lock instead of an error: the
@@ -74,6 +75,7 @@ import functools
 import json
 import logging
 import os
+import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -442,8 +444,32 @@ class FastRedisLockStore(RedisLockStore):
             socket_connect_timeout=min(socket_timeout, 1.0),
         )
         self._local = FastInMemoryLockStore(EndpointConfig(wait_time=self.wait_time))
+        self._held: set = set()
+        self._held_lock = threading.Lock()
+        self._renewer: Optional[threading.Thread] = None
 
     # ------------------------------------------------------ atomic updates
+
+    def _updated(
+        self, conversation_id: Text, raw: Optional[bytes], change: Callable
+    ) -> Tuple[Any, Optional[Text]]:
+        """Applies ``change`` to a stored lock; returns its result and new value."""
+        lock = (
+            TicketLock.from_dict(json.loads(raw))
+            if raw
+            else TicketLock(conversation_id)
+        )
+        result = change(lock)
+        lock.remove_expired_tickets()
+        return result, (lock.dumps() if lock.tickets else None)
+
+    def _queue(self, pipe: Any, key: Text, value: Optional[Text]) -> None:
+        pipe.multi()
+        if value is not None:
+            # The key outlives its last ticket only briefly.
+            pipe.set(key, value, ex=max(1, int(3 * self.ticket_lifetime)))
+        else:
+            pipe.delete(key)
 
     async def _change(
         self, conversation_id: Text, change: Callable[[TicketLock], T]
@@ -457,21 +483,29 @@ class FastRedisLockStore(RedisLockStore):
                 try:
                     await pipe.watch(key)
                     raw = await pipe.get(key)
-                    lock = (
-                        TicketLock.from_dict(json.loads(raw))
-                        if raw
-                        else TicketLock(conversation_id)
-                    )
-                    result = change(lock)
-                    lock.remove_expired_tickets()
-                    pipe.multi()
-                    if lock.tickets:
-                        # The key outlives its last ticket only briefly.
-                        ttl = max(1, int(3 * self.ticket_lifetime))
-                        pipe.set(key, lock.dumps(), ex=ttl)
-                    else:
-                        pipe.delete(key)
+                    result, value = self._updated(conversation_id, raw, change)
+                    self._queue(pipe, key, value)
                     await pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+
+    def _change_in_thread(
+        self, conversation_id: Text, change: Callable[[TicketLock], T]
+    ) -> T:
+        """:meth:`_change` with the synchronous client (the renewing thread)."""
+        from redis.exceptions import WatchError
+
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    result, value = self._updated(
+                        conversation_id, pipe.get(key), change
+                    )
+                    self._queue(pipe, key, value)
+                    pipe.execute()
                     return result
                 except WatchError:
                     continue
@@ -491,21 +525,50 @@ class FastRedisLockStore(RedisLockStore):
 
         return renew
 
-    async def _renew_until_cancelled(self, conversation_id: Text, ticket: int) -> None:
+    # ------------------------------------------------------------- renewing
+
+    def _hold(self, conversation_id: Text, ticket: int) -> None:
+        """Renews the ticket from now on, until :meth:`_drop`."""
+        with self._held_lock:
+            self._held.add((conversation_id, ticket))
+            if self._renewer is None or not self._renewer.is_alive():
+                self._renewer = threading.Thread(
+                    target=self._renew_forever, name="lock-renewer", daemon=True
+                )
+                self._renewer.start()
+
+    def _drop(self, conversation_id: Text, ticket: int) -> None:
+        with self._held_lock:
+            self._held.discard((conversation_id, ticket))
+
+    def _renew_forever(self) -> None:
+        """Renews every ticket this process waits for or holds, every second.
+
+        A thread, not a task: a busy event loop (a burst of messages) must not
+        let a live replica's lock expire, only a dead process should.
+        """
+        failing = False
         while True:
-            await asyncio.sleep(self.renew_every)
+            time.sleep(self.renew_every)
+            with self._held_lock:
+                held = list(self._held)
             try:
-                await self._change(conversation_id, self._renewed(ticket))
-            except Exception:  # - Redis away: the ticket expires by itself
-                logger.warning("lock store: renewing a ticket failed", exc_info=True)
+                for conversation_id, ticket in held:
+                    self._change_in_thread(conversation_id, self._renewed(ticket))
+                failing = False
+            except Exception as error:  # - Redis away: tickets expire by themselves
+                if not failing:
+                    logger.warning("lock store: renewing tickets failed: %s", error)
+                failing = True
 
     async def _release(self, conversation_id: Text, ticket: int) -> None:
+        self._drop(conversation_id, ticket)
         try:
             await self._change(
                 conversation_id, lambda lock: lock.remove_ticket_for(ticket)
             )
-        except Exception:  # - Redis away: the ticket expires by itself
-            logger.warning("lock store: releasing a ticket failed", exc_info=True)
+        except Exception as error:  # - Redis away: the ticket expires by itself
+            logger.warning("lock store: releasing a ticket failed: %s", error)
 
     async def _wait_for_turn(self, conversation_id: Text, ticket: int) -> TicketLock:
         """Polls until ``ticket`` is served; re-queues a ticket Redis lost."""
@@ -523,29 +586,23 @@ class FastRedisLockStore(RedisLockStore):
 
     async def _acquire(
         self, conversation_id: Text, lock_lifetime: float
-    ) -> Tuple[int, TicketLock, asyncio.Future]:
-        """Queues a ticket and waits for it; returns it with its renewing task."""
+    ) -> Tuple[int, TicketLock]:
+        """Queues a ticket (renewed from now on) and waits for its turn."""
         deadline = time.monotonic() + lock_lifetime
         while True:
             ticket = await self._issue(conversation_id)
-            renewer = asyncio.ensure_future(
-                self._renew_until_cancelled(conversation_id, ticket)
-            )
+            self._hold(conversation_id, ticket)
             try:
-                return (
-                    ticket,
-                    await self._wait_for_turn(conversation_id, ticket),
-                    renewer,
-                )
+                return ticket, await self._wait_for_turn(conversation_id, ticket)
             except _TicketLost:
-                renewer.cancel()
+                self._drop(conversation_id, ticket)
                 if time.monotonic() > deadline:
                     raise LockError(
                         f"Could not acquire lock for conversation_id "
                         f"'{conversation_id}'."
                     ) from None
             except BaseException:
-                renewer.cancel()
+                self._drop(conversation_id, ticket)
                 raise
 
     @asynccontextmanager
@@ -577,11 +634,10 @@ class FastRedisLockStore(RedisLockStore):
             async with self._local.lock(conversation_id, lock_lifetime) as local:
                 yield local
             return
-        ticket, ticket_lock, renewer = acquired
+        ticket, ticket_lock = acquired
         try:
             yield ticket_lock
         finally:
-            renewer.cancel()
             await self._release(conversation_id, ticket)
 
 

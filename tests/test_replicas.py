@@ -12,6 +12,7 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -241,6 +242,30 @@ async def test_a_held_ticket_is_renewed_so_a_long_turn_keeps_its_lock(redis_url)
 
     await asyncio.gather(long_turn(), next_turn())
     assert order == ["lang begint", "lang klaar", "volgende"]
+
+
+@pytest.mark.stack
+async def test_a_busy_event_loop_does_not_lose_its_lock(redis_url):
+    # Under a burst the replica's event loop may be busy for seconds; only a
+    # dead process may lose its lock, else two replicas run one conversation.
+    first = _lock_store(redis_url, ticket_lifetime=0.4, renew_every=0.1)
+    order = []
+
+    def other_replica():
+        async def turn():
+            second = _lock_store(redis_url, ticket_lifetime=0.4, renew_every=0.1)
+            async with second.lock("rest:bezig"):
+                order.append("andere replica")
+
+        asyncio.run(turn())
+
+    async with first.lock("rest:bezig"):
+        other = threading.Thread(target=other_replica)
+        other.start()
+        time.sleep(1.2)  # blocks this event loop, three ticket lifetimes long
+        order.append("eerste klaar")
+    other.join(timeout=10)
+    assert order == ["eerste klaar", "andere replica"]
 
 
 @pytest.mark.stack

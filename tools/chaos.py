@@ -15,7 +15,9 @@ must continue the previous topic). A reply is
 - **answered**: the right topic;
 - **apology**: the Dutch apology (``custom.reason`` ``storing:…``): the user
   was told, nothing is lost;
-- **told**: answered, with the Dutch notice that the turn could not be stored;
+- **told**: a reply with the Dutch notice that the conversation could not be
+  stored or fetched ("een vervolgvraag begrijp ik daardoor misschien niet"):
+  the answer, or for a follow-up possibly not (the user has been told why);
 - **lost**: anything else: an HTTP error, no reply, another session's reply,
   a wrong topic (crossed, out of order, or the conversation forgotten).
 
@@ -48,6 +50,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import requests
 
+from faq.content import CONTENT_TOPIC_IDS
 from faq.settings import PROJECT_DIR as ROOT
 from tools.stack import RemoteStack, session_from
 
@@ -70,7 +73,6 @@ QUESTIONS: Tuple[str, ...] = (
 )
 #: A follow-up that must continue the previous content topic.
 FOLLOW_UP = "vertel meer"
-CONVERSATION_TOPICS = {"groet", "bedankt", "afscheid"}
 
 ANSWERED, APOLOGY, TOLD, LOST = "answered", "apology", "told", "lost"
 REQUEST_TIMEOUT = 40.0
@@ -120,9 +122,7 @@ class Run:
             **counts,
             "p50": p50,
             "p95": p95,
-            "lost_details": sorted({t.detail for t in self.turns if t.outcome == LOST})[
-                :10
-            ],
+            "lost_details": [t.detail for t in self.turns if t.outcome == LOST][:10],
             "fault_log": self.fault_log,
             "flood": self.flood,
         }
@@ -154,8 +154,9 @@ def judge(
     if any(r.startswith("storing:") and r != "storing:niet_bewaard" for r in reasons):
         return APOLOGY, reasons[0], None, recipient
     told = "storing:niet_bewaard" in reasons
-    if expected and topic != expected:
+    if expected and topic != expected and not told:
         return LOST, f"onderwerp {topic} i.p.v. {expected}", topic, recipient
+    # With the notice the user knows the bot may have lost the thread.
     return (TOLD if told else ANSWERED), "", topic, recipient
 
 
@@ -187,10 +188,9 @@ def conversation(
     previous: Optional[str] = None  # topic a follow-up must continue
     with session_from(f"127.0.1.{user + 1}") as session:
         for k in range(turns):
-            content_before = previous is not None and previous not in (
-                CONVERSATION_TOPICS
-            )
-            if k % 3 == 1 and content_before:
+            # A follow-up only after a content answer (not after a greeting
+            # or the "bedoel je…?" fallback, which have nothing to continue).
+            if k % 3 == 1 and previous in CONTENT_TOPIC_IDS:
                 text, expected = FOLLOW_UP, previous or ""
             else:
                 text = QUESTIONS[(user * 5 + k) % len(QUESTIONS)]
@@ -207,6 +207,11 @@ def conversation(
                 response = None
             latency = time.monotonic() - started
             outcome, detail, topic, recipient = judge(response, session_id, expected)
+            if outcome == LOST:
+                detail += (
+                    f" [127.0.1.{user + 1} turn {k} {time.strftime('%H:%M:%S')}"
+                    f" {text!r}]"
+                )
             session_id = session_id or recipient
             record(Turn(started, latency, outcome, detail))
             # After an apology or a notice a follow-up cannot be checked.
