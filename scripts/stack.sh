@@ -8,7 +8,8 @@
 #   scripts/stack.sh ctl ...  # supervisorctl of this stack (stop rasa1, pid redis …)
 #
 # State lives in var/stack/ (private): PostgreSQL's data (user postgres), Redis
-# (user redis), nginx's temp files (user www-data), logs. Run as root, the
+# (user redis), nginx's temp files (user www-data), logs. (When those users
+# cannot reach the checkout, their folders go to /var/lib/faq-stack/<hash>/.) Run as root, the
 # daemons run as their Debian users; the Rasa and action servers run as the
 # caller, who owns the virtualenv and its interpreter (pyenv keeps it under a
 # private home). Not root: every process runs as the caller, and the Debian
@@ -90,13 +91,23 @@ prepare_dirs() {
   # Others may pass through var/ and var/stack/ (the daemons' users need their
   # own folder) but not list them; everything below is private to its owner.
   chmod 0711 var "$STACK"
-  mkdir -p "$STACK"/{run,log,conf,home,pg/sock,redis,nginx/tmp}
+  # The daemons' folders live in var/stack/ when their users can reach it. A
+  # checkout inside a private home (0700) cannot be reached: then they live in
+  # /var/lib/faq-stack/<checkout hash>/, and var/stack/data points there.
+  export STACK_DATA=$STACK
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u "$PG_USER" -- test -x "$STACK"; then
+    STACK_DATA=/var/lib/faq-stack/$(echo "$ROOT" | md5sum | cut -c1-12)
+    mkdir -p "$STACK_DATA"
+    chmod 0711 /var/lib/faq-stack "$STACK_DATA"
+    ln -sfn "$STACK_DATA" "$STACK/data"
+    say "de daemons kunnen $STACK niet bereiken; hun mappen staan in $STACK_DATA"
+  fi
+  mkdir -p "$STACK"/{run,log,conf,home,nginx} "$STACK_DATA"/{pg/sock,redis,nginx-tmp}
   own root "$STACK/run" "$STACK/log" "$STACK/nginx"
-  own "$PG_USER" "$STACK/pg"
-  own "$REDIS_USER" "$STACK/redis"
+  own "$PG_USER" "$STACK_DATA/pg"
+  own "$REDIS_USER" "$STACK_DATA/redis"
   own "$APP_USER" "$STACK/home" "$STACK/conf"
-  [ -n "${NGINX_USER:-}" ] && own "$NGINX_USER" "$STACK/nginx/tmp"
-  chmod 0711 "$STACK/nginx"
+  own "${NGINX_USER:-$APP_USER}" "$STACK_DATA/nginx-tmp"
 }
 
 load_secrets() {
@@ -114,20 +125,20 @@ as_user() {  # as_user USER CMD...
 }
 
 init_postgres() {
-  if [ ! -s "$STACK/pg/data/PG_VERSION" ]; then
+  if [ ! -s "$STACK_DATA/pg/data/PG_VERSION" ]; then
     say "PostgreSQL-cluster aanmaken in var/stack/pg/data"
-    as_user "$PG_USER" "$PG_BIN/initdb" -D "$STACK/pg/data" -U postgres -E UTF8 \
+    as_user "$PG_USER" "$PG_BIN/initdb" -D "$STACK_DATA/pg/data" -U postgres -E UTF8 \
       --locale=C.UTF-8 --auth-local=peer --auth-host=scram-sha-256 >/dev/null
   fi
-  install -m 0600 "$STACK/pg/postgresql.conf" "$STACK/pg/data/postgresql.conf"
-  install -m 0600 "$STACK/pg/pg_hba.conf" "$STACK/pg/data/pg_hba.conf"
-  own "$PG_USER" "$STACK/pg"
+  install -m 0600 "$STACK_DATA/pg/postgresql.conf" "$STACK_DATA/pg/data/postgresql.conf"
+  install -m 0600 "$STACK_DATA/pg/pg_hba.conf" "$STACK_DATA/pg/data/pg_hba.conf"
+  own "$PG_USER" "$STACK_DATA/pg"
 }
 
 setup_database() {
-  local pg=(as_user "$PG_USER" "$PG_BIN/psql" -h "$STACK/pg/sock" -p "$STACK_PG_PORT" -U postgres -qAt -v ON_ERROR_STOP=1)
+  local pg=(as_user "$PG_USER" "$PG_BIN/psql" -h "$STACK_DATA/pg/sock" -p "$STACK_PG_PORT" -U postgres -qAt -v ON_ERROR_STOP=1)
   for _ in $(seq 1 60); do
-    as_user "$PG_USER" "$PG_BIN/pg_isready" -q -h "$STACK/pg/sock" -p "$STACK_PG_PORT" && break
+    as_user "$PG_USER" "$PG_BIN/pg_isready" -q -h "$STACK_DATA/pg/sock" -p "$STACK_PG_PORT" && break
     sleep 0.5
   done
   # The password travels on stdin, never on a command line.
@@ -161,7 +172,7 @@ up() {
   prepare_dirs
   load_secrets
   .venv/bin/python scripts/stack_config.py "$STACK"
-  own "$REDIS_USER" "$STACK/redis"
+  own "$REDIS_USER" "$STACK_DATA/redis"
   own "$APP_USER" "$STACK/conf"
   init_postgres
   if running; then

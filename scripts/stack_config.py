@@ -97,6 +97,7 @@ def settings(stack: Path, environ: Mapping[str, str]) -> Dict[str, str]:
     values = {
         "ROOT": str(ROOT),
         "STACK": str(stack),
+        "DATA": environ.get("STACK_DATA") or str(stack),
         "PYTHON": str(ROOT / ".venv" / "bin" / "python"),
         "MODEL": environ.get("RASA_MODEL") or str(ROOT / "models" / "faq.tar.gz"),
         "PG_BIN": environ["PG_BIN"],
@@ -133,14 +134,14 @@ def write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-#: template in deploy/ -> file under var/stack/
+#: template in deploy/ -> file under var/stack/ (STACK) or the daemons' folder
 OUTPUTS = {
-    "supervisord.conf.template": "supervisord.conf",
-    "nginx.conf.template": "nginx/nginx.conf",
-    "endpoints.yml.template": "conf/endpoints.yml",
-    "redis.conf.template": "redis/redis.conf",
-    "postgresql.conf.template": "pg/postgresql.conf",
-    "pg_hba.conf": "pg/pg_hba.conf",
+    "supervisord.conf.template": ("STACK", "supervisord.conf"),
+    "nginx.conf.template": ("STACK", "nginx/nginx.conf"),
+    "endpoints.yml.template": ("STACK", "conf/endpoints.yml"),
+    "redis.conf.template": ("DATA", "redis/redis.conf"),
+    "postgresql.conf.template": ("DATA", "pg/postgresql.conf"),
+    "pg_hba.conf": ("DATA", "pg/pg_hba.conf"),
 }
 
 
@@ -148,9 +149,9 @@ def main() -> int:
     """Renders every template into the stack folder given as argument."""
     stack = Path(sys.argv[1]).resolve()
     values = settings(stack, os.environ)
-    for template, target in OUTPUTS.items():
+    for template, (folder, target) in OUTPUTS.items():
         text = (DEPLOY / template).read_text(encoding="utf-8")
-        write_private(stack / target, render(text, values))
+        write_private(Path(values[folder]) / target, render(text, values))
     return 0
 
 

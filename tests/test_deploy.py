@@ -49,7 +49,7 @@ def rendered(tmp_path, monkeypatch):
 
 
 def test_every_template_is_filled_in_and_private(rendered):
-    for target in stack_config.OUTPUTS.values():
+    for _, target in stack_config.OUTPUTS.values():
         path = rendered / target
         text = path.read_text()
         assert "{{" not in text, target
@@ -96,7 +96,7 @@ def test_supervisord_refuses_values_it_cannot_quote():
 )
 @pytest.mark.stack
 def test_nginx_accepts_the_rendered_configuration(rendered):
-    for folder in ("run", "log", "nginx/tmp"):
+    for folder in ("run", "log", "nginx-tmp"):
         (rendered / folder).mkdir(parents=True, exist_ok=True)
     conf = rendered / "nginx" / "nginx.conf"
     text = conf.read_text()
