@@ -169,7 +169,8 @@ def bot_target(url: str, token: Optional[str] = None) -> Target:
                 webhook,
                 json={"sender": sender, "message": text},
                 timeout=REQUEST_TIMEOUT,
-                headers=headers,
+                # make stack's nginx keeps a conversation on one replica by it.
+                headers={**headers, "X-Session-Id": sender},
             )
             if response.status_code != 200:
                 return ERROR, None
@@ -426,7 +427,8 @@ class BaselineServer:
             self.process = subprocess.Popen(
                 [
                     str(BIN / "python"),
-                    str(ROOT / "scripts" / "baseline.py"),
+                    "-m",
+                    "tools.baseline",
                     "--serve",
                     "--port",
                     str(self.port),

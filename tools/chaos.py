@@ -196,12 +196,18 @@ def conversation(
                 text = QUESTIONS[(user * 5 + k) % len(QUESTIONS)]
                 expected = reference[text]
             body: Dict[str, Any] = {"message": text}
+            headers = {}
             if session_id:
                 body["sender"] = session_id
+                # As the website's REST client does: the routing hint.
+                headers["X-Session-Id"] = session_id
             started = time.monotonic()
             try:
                 response: Optional[requests.Response] = session.post(
-                    f"{url}/webhooks/rest/webhook", json=body, timeout=REQUEST_TIMEOUT
+                    f"{url}/webhooks/rest/webhook",
+                    json=body,
+                    headers=headers,
+                    timeout=REQUEST_TIMEOUT,
                 )
             except requests.RequestException:
                 response = None

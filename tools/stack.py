@@ -282,7 +282,7 @@ class Stack:
         The harness is a server-to-server client (``FAQ_REST_TOKEN``), so it
         names its conversations itself (stored as ``rest-api:<sender>``).
         """
-        headers = {"Authorization": f"Bearer {self.rest_token}"}
+        headers = {"Authorization": f"Bearer {self.rest_token}", "X-Session-Id": sender}
         headers.update(kwargs.pop("headers", None) or {})
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
