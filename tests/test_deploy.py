@@ -124,3 +124,11 @@ def test_action_calls_may_be_larger_than_user_requests(rendered):
     text = (rendered / "nginx" / "nginx.conf").read_text()
     internal = text.split("listen 127.0.0.1:5150;", 1)[1]
     assert "client_max_body_size 16m;" in internal.split("location", 1)[0]
+
+
+def test_nginx_logs_only_the_public_routes_never_a_typed_path(rendered):
+    text = (rendered / "nginx" / "nginx.conf").read_text()
+    log_format = text.split("log_format faq", 1)[1].split(";", 1)[0]
+    assert "$uri" not in log_format and "$request_uri" not in log_format
+    assert "$request " not in log_format and "$args" not in log_format
+    assert "$log_path" in log_format
