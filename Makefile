@@ -85,7 +85,8 @@ TEST_STACK_ENV := FAQ_RATE_PER_IP=300 FAQ_RATE_PER_CONVERSATION=20 FAQ_REPLY_TIM
 test-stack: train ## the e2e suite through nginx against make stack (started, then stopped)
 	$(TEST_STACK_ENV) scripts/stack.sh up
 	$(TEST_STACK_ENV) FAQ_STACK_URL=$(STACK_URL) $(BIN)/pytest -m "stack or (e2e and not browser)" \
-	  tests/test_e2e.py tests/test_security_e2e.py tests/test_stack.py; \
+	  tests/test_e2e.py tests/test_security_e2e.py tests/test_stack.py \
+	  tests/test_replicas.py tests/test_deploy.py; \
 	  status=$$?; scripts/stack.sh down; exit $$status
 
 chaos: train ## faults through nginx (replica, action server, PostgreSQL, Redis killed; a flood): lost per fault
