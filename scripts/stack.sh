@@ -101,6 +101,8 @@ prepare_dirs() {
     chmod 0711 /var/lib/faq-stack "$STACK_DATA"
     ln -sfn "$STACK_DATA" "$STACK/data"
     say "de daemons kunnen $STACK niet bereiken; hun mappen staan in $STACK_DATA"
+  else
+    rm -f "$STACK/data"
   fi
   mkdir -p "$STACK"/{run,log,conf,home,nginx} "$STACK_DATA"/{pg/sock,redis,nginx-tmp}
   own root "$STACK/run" "$STACK/log" "$STACK/nginx"

@@ -434,9 +434,11 @@ class RemoteStack:
 
     def private_paths(self) -> List[Path]:
         """Files and folders that must be readable by their owner only."""
+        # var/stack/data points to the daemons' folders when they live outside.
+        data = STACK_DIR / "data" if (STACK_DIR / "data").exists() else STACK_DIR
         return [
-            STACK_DIR / "pg" / "data",
-            STACK_DIR / "redis",
+            data / "pg" / "data",
+            data / "redis",
             STACK_DIR / "log",
             STACK_DIR / "conf",
             STACK_DIR / "supervisord.conf",
