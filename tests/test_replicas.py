@@ -175,7 +175,8 @@ async def test_two_replicas_take_turns_in_order_and_hand_over_fast(redis_url):
     first, second = _lock_store(redis_url), _lock_store(redis_url)
     order, inside = [], []
 
-    async def turn(store, name, hold):
+    async def turn(store, name, hold, after=0.0):
+        await asyncio.sleep(after)  # arrives second: tickets are first come
         async with store.lock("rest:samen"):
             inside.append(name)
             assert len(inside) == 1, inside  # never two at once
@@ -186,11 +187,11 @@ async def test_two_replicas_take_turns_in_order_and_hand_over_fast(redis_url):
 
     started = time.monotonic()
     _, done = await asyncio.gather(
-        turn(first, "replica 1", 0.1), turn(second, "replica 2", 0.0)
+        turn(first, "replica 1", 0.1), turn(second, "replica 2", 0.0, after=0.03)
     )
     # Rasa's lock stores poll once per second; ours hand over within ms.
     assert order == ["replica 1", "replica 2"]
-    assert done - started < 0.1 + 0.15
+    assert done - started < 0.5  # Rasa's stores: at least 1 s
 
 
 @pytest.mark.stack
@@ -220,7 +221,7 @@ async def test_the_lock_of_a_killed_replica_frees_itself(redis_url):
     started = time.monotonic()
     async with alive.lock("rest:wees"):
         waited = time.monotonic() - started
-    assert waited < 0.5 + 0.3  # Rasa's tickets would block for 60 s
+    assert waited < 1.5  # Rasa's tickets would block for 60 s
 
 
 @pytest.mark.stack
