@@ -8,6 +8,7 @@ PY := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/faq.tar.gz
 RASA_URL ?= http://127.0.0.1:5005
+STACK_URL ?= http://127.0.0.1:$(or $(STACK_PORT),8088)
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
 # Quiet, offline Rasa: no telemetry, fewer TensorFlow and SQLAlchemy notices.
@@ -21,7 +22,7 @@ export FAQ_ACTION_TOKEN ?= $(shell scripts/secret.sh action-token)
 
 .PHONY: help install train run shell actions test test-unit test-stories test-e2e \
         validate eval bench lint format lock clean purge answer-book grounding lookup web \
-        test-browser tune insights review bench-insights
+        test-browser tune insights review bench-insights stack stack-down test-stack chaos
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -52,7 +53,7 @@ validate: install ## check the content file and the Rasa training data
 	  $(RASA) data validate
 
 test-unit: install ## pytest: content loader, actions, channels (no servers)
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -m "not e2e and not stack"
 
 test-stories: train ## conversation tests in tests/test_stories.yml
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
@@ -70,13 +71,34 @@ web: install ## serve the demo page with the chat widget on http://127.0.0.1:808
 tune: install ## choose FallbackClassifier thresholds on a validation split of data/nlu
 	$(PY) -m tools.tune_thresholds
 
-test: validate test-unit test-stories test-e2e test-browser ## everything CI runs
+stack: train ## production shape on loopback: PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx (:8088)
+	@scripts/stack.sh up
+
+stack-down: ## stop everything make stack started
+	@scripts/stack.sh down
+
+# make test-stack: the stack with test settings (the harness drives many
+# conversations from one address; a short reply timeout for the slow-server test).
+TEST_STACK_ENV := FAQ_RATE_PER_IP=300 FAQ_RATE_PER_CONVERSATION=20 FAQ_REPLY_TIMEOUT=4 \
+                  STACK_NGINX_RATE=100r/s STACK_NGINX_BURST=400
+
+test-stack: train ## the e2e suite through nginx against make stack (started, then stopped)
+	$(TEST_STACK_ENV) scripts/stack.sh up
+	$(TEST_STACK_ENV) FAQ_STACK_URL=$(STACK_URL) $(BIN)/pytest -m "stack or (e2e and not browser)" \
+	  tests/test_e2e.py tests/test_security_e2e.py tests/test_stack.py \
+	  tests/test_replicas.py tests/test_deploy.py; \
+	  status=$$?; scripts/stack.sh down; exit $$status
+
+chaos: train ## faults through nginx (replica, action server, PostgreSQL, Redis killed; a flood): lost per fault
+	$(PY) -m tools.chaos $(CHAOS_ARGS)
+
+test: validate test-unit test-stories test-e2e test-browser test-stack ## everything CI runs
 
 eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion.png, eval_errors.tsv)
 	$(PY) -m tools.evaluate
 
-bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); BENCH_ARGS=--train times training
-	$(PY) -m tools.bench $(BENCH_ARGS)
+bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); STACK=1 adds make stack; BENCH_ARGS=--train times training
+	$(PY) -m tools.bench $(if $(STACK),--stack) $(BENCH_ARGS)
 
 grounding: install ## review page: each answer sentence beside its article basis (reports/grounding/grounding.html)
 	$(PY) -m staff.grounding

@@ -17,7 +17,7 @@ _last_seen: Dict[Text, float] = {}
 _started = time.time()
 
 #: Counters whose recent increase means the service is degraded.
-FAULTS = ("opslag_mislukt", "ophalen_mislukt", "storing")
+FAULTS = ("opslag_mislukt", "ophalen_mislukt", "storing", "redis_onbereikbaar")
 
 #: Seconds a fault keeps the status "degraded".
 DEGRADED_SECONDS = 300.0

@@ -109,5 +109,10 @@ RATE_LIMIT_STORAGE = env("FAQ_RATE_LIMIT_STORAGE", "async+memory://") or (
     "async+memory://"
 )
 
+#: Redis for state that replicas share besides locks and rate counters: which
+#: socket.io connection holds a conversation (``redis://:password@host:port/db``).
+#: Unset: kept in the process (``make run``, one Rasa server).
+REDIS_URL = env("FAQ_REDIS_URL")
+
 #: Optional token for ``GET /webhooks/status/`` (counts only; open when unset).
 STATUS_TOKEN = env("FAQ_STATUS_TOKEN")

@@ -2,7 +2,10 @@
 
 Needs a trained model (``make train``). The tests in this module share one
 stack and run in file order: the last ones restart the Rasa server and stop
-the action server on purpose.
+the action server on purpose. With ``FAQ_STACK_URL`` (``make test-stack``)
+the same tests talk to the running ``make stack`` through nginx: both Rasa
+replicas restart, both action servers stop, and everything is started again
+afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import requests
 
 from faq.content import CONTENT_TOPIC_IDS, CONVERSATION_TOPIC_IDS, DOSE_PATTERN
 from tests.helpers import looks_dutch
-from tools.stack import MODEL, Stack
+from tools.stack import MODEL, make_stack
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,7 +32,7 @@ ALL_TOPICS = set(CONTENT_TOPIC_IDS) | set(CONVERSATION_TOPIC_IDS)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    stack = Stack(
+    stack = make_stack(
         tmp_path_factory.mktemp("stack"), env={"FAQ_REPLY_TIMEOUT": str(REPLY_TIMEOUT)}
     )
     stack.start_actions()

@@ -154,9 +154,15 @@ def window_median(latencies: Sequence[float], first: int, last: int) -> Optional
     return float(np.median(window)) if window else None
 
 
-def bot_target(url: str) -> Target:
-    """Returns a sender for the bot's REST webhook at ``url``."""
+def bot_target(url: str, token: Optional[str] = None) -> Target:
+    """Returns a sender for the bot's REST webhook at ``url``.
+
+    With ``token`` (``FAQ_REST_TOKEN``) the bench is a server-to-server client
+    and names its own conversations; without it the server refuses a sender
+    it did not issue.
+    """
     webhook = f"{url}/webhooks/rest/webhook"
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def send(session: requests.Session, sender: str, text: str) -> Tuple[str, Any]:
         try:
@@ -164,6 +170,8 @@ def bot_target(url: str) -> Target:
                 webhook,
                 json={"sender": sender, "message": text},
                 timeout=REQUEST_TIMEOUT,
+                # make stack's nginx keeps a conversation on one replica by it.
+                headers={**headers, "X-Session-Id": sender},
             )
             if response.status_code != 200:
                 return ERROR, None
@@ -420,7 +428,8 @@ class BaselineServer:
             self.process = subprocess.Popen(
                 [
                     str(BIN / "python"),
-                    str(ROOT / "scripts" / "baseline.py"),
+                    "-m",
+                    "tools.baseline",
                     "--serve",
                     "--port",
                     str(self.port),
@@ -456,6 +465,91 @@ class BaselineServer:
             except ProcessLookupError:
                 pass
             self.process.wait(timeout=10)
+
+
+# ------------------------------------------------------------- make stack
+
+#: Settings of ``make stack`` for the bench: the bench drives every
+#: conversation from one address with the REST token, as the single-process
+#: bench does (limits off there too).
+BENCH_STACK_ENV = {
+    "FAQ_RATE_PER_IP": "0",
+    "FAQ_RATE_PER_CONVERSATION": "0",
+    "STACK_NGINX_RATE": "10000r/s",
+    "STACK_NGINX_BURST": "10000",
+}
+
+
+def bench_stack(args: argparse.Namespace, levels: Sequence[int]) -> Dict[str, Any]:
+    """Measures ``make stack`` through nginx at the same levels.
+
+    Starts (or re-configures) the stack with :data:`BENCH_STACK_ENV` through
+    ``scripts/stack.sh up`` and leaves it running (``make stack-down``).
+    """
+    from tools.stack import RemoteStack
+
+    print("starting make stack (PostgreSQL, Redis, 2+2 servers, nginx) ...", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [str(ROOT / "scripts" / "stack.sh"), "up"],
+        cwd=ROOT,
+        env={**os.environ, **BENCH_STACK_ENV},
+        check=True,
+        timeout=1800,
+        stdout=subprocess.DEVNULL,
+    )
+    stack = RemoteStack(os.environ.get("FAQ_STACK_URL") or "http://127.0.0.1:8088")
+    stack.wait_healthy()
+    up_seconds = time.monotonic() - started
+    pids = stack.pids()
+    cpu_before = sum(cpu_seconds(pid) for pid in pids.values())
+    target = bot_target(stack.url, stack.rest_token)
+    result: Dict[str, Any] = {
+        "up_seconds": up_seconds,
+        "levels": run_levels(target, levels, args.messages, args.warmup, "stack"),
+    }
+    result["rss_mib"] = {name: rss_mib(pid) for name, pid in pids.items()}
+    result["cpu_seconds"] = sum(cpu_seconds(pid) for pid in pids.values()) - cpu_before
+    return result
+
+
+STACK_HEADER = [
+    "conc.",
+    "1 process p50",
+    "1 process p95",
+    "1 process msg/s",
+    "stack p50",
+    "stack p95",
+    "stack msg/s",
+    "stack err/lost/apol.",
+    "base p50",
+    "base p95",
+    "base msg/s",
+]
+
+
+def stack_rows(result: Dict[str, Any]) -> List[List[str]]:
+    """Single process, make stack and baseline side by side, per level."""
+    rows = []
+    for level, one in result["bot"]["levels"].items():
+        stack = result["stack"]["levels"].get(level, {})
+        base = result.get("baseline", {}).get("levels", {}).get(level, {})
+        rows.append(
+            [
+                level,
+                _ms(one["p50"]),
+                _ms(one["p95"]),
+                _num(one["throughput"]),
+                _ms(stack.get("p50")),
+                _ms(stack.get("p95")),
+                _num(stack.get("throughput")),
+                f"{stack.get('error')}/{stack.get('lost')}/{stack.get('apology')}",
+                _ms(base.get("p50")),
+                _ms(base.get("p95")),
+                _num(base.get("throughput")),
+            ]
+        )
+    return rows
 
 
 # ----------------------------------------------------------------- training
@@ -640,6 +734,8 @@ def render(result: Dict[str, Any], markdown: bool = False) -> str:
         (LEVEL_HEADER, level_rows(result)),
         (["figure", "value"], other_rows(result)),
     ]
+    if "stack" in result:
+        tables.insert(0, (STACK_HEADER, stack_rows(result)))
     out: List[str] = []
     for header, rows in tables:
         if markdown:
@@ -740,7 +836,7 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
             print("starting the action server and the Rasa server ...", flush=True)
             stack.start_actions()
             stack.start_rasa()
-            target = bot_target(stack.url)
+            target = bot_target(stack.url, stack.rest_token)
             bot: Dict[str, Any] = {"startup_seconds": dict(stack.startup_seconds)}
             bot["levels"] = run_levels(
                 target, levels, args.messages, args.warmup, "bot"
@@ -754,6 +850,9 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
             result["bot"] = bot
         finally:
             stack.stop()
+        if args.stack:
+            result["stack"] = bench_stack(args, levels)
+            own_servers += result["stack"].pop("cpu_seconds")
         if not args.skip_baseline:
             server = BaselineServer(Path(tmp))
             try:
@@ -801,6 +900,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--pairs", type=int, default=10, help="same-sender trials")
     parser.add_argument("--train", action="store_true", help="time rasa train too")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--stack", action="store_true", help="also make stack (nginx, 2 replicas)"
+    )
     parser.add_argument("--out", type=Path, default=REPORTS)
     args = parser.parse_args(argv)
     if not MODEL.exists():

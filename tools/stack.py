@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional
 
 import jwt
 import requests
+import requests.adapters
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -44,6 +45,32 @@ lock_store:
   type: server.stores.FastInMemoryLockStore
   wait_time: 0.005
 """
+
+
+class SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    """Sends from a chosen loopback address (127.x.y.z), as another client would.
+
+    The whole 127.0.0.0/8 is this machine, so tests and tools can play
+    clients at different addresses (nginx's per-client stickiness, the per-IP
+    rate limit) without leaving the machine.
+    """
+
+    def __init__(self, address: str, **kwargs: Any) -> None:
+        self.address = address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Creates the connection pool bound to the source address."""
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """Returns a ``requests`` session that connects from ``address``."""
+    session = requests.Session()
+    adapter = SourceAddressAdapter(address)
+    session.mount("http://", adapter)
+    return session
 
 
 def free_port() -> int:
@@ -220,6 +247,25 @@ class Stack:
         self.stop_rasa()
         self.stop_actions()
 
+    def break_database(self) -> None:
+        """Takes the tracker store away: deletes the SQLite file."""
+        self.db.unlink()
+
+    def private_paths(self) -> List[Path]:
+        """Files that must be readable by their owner only."""
+        return [self.db]
+
+    def logs(self) -> Dict[str, str]:
+        """The servers' logs by file name."""
+        return {
+            name: (self.workdir / name).read_text(errors="replace")
+            for name in ("rasa.log", "actions.log")
+        }
+
+    def status(self) -> Dict[str, Any]:
+        """Returns ``GET /webhooks/status/``."""
+        return requests.get(f"{self.url}/webhooks/status/", timeout=10).json()
+
     def pids(self) -> Dict[str, int]:
         """Returns the process ids of the running servers."""
         return {
@@ -236,7 +282,7 @@ class Stack:
         The harness is a server-to-server client (``FAQ_REST_TOKEN``), so it
         names its conversations itself (stored as ``rest-api:<sender>``).
         """
-        headers = {"Authorization": f"Bearer {self.rest_token}"}
+        headers = {"Authorization": f"Bearer {self.rest_token}", "X-Session-Id": sender}
         headers.update(kwargs.pop("headers", None) or {})
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
@@ -276,3 +322,183 @@ class Stack:
         )
         response.raise_for_status()
         return response.json()
+
+
+# ------------------------------------------------------------ make stack
+
+
+#: Where ``make stack`` keeps its state, logs and local secrets.
+STACK_DIR = ROOT / "var" / "stack"
+SECRETS_DIR = ROOT / "var" / "secrets"
+
+
+def _secret(env_name: str, file_name: str) -> str:
+    value = os.environ.get(env_name, "").strip()
+    if value:
+        return value
+    try:
+        return (SECRETS_DIR / file_name).read_text().strip()
+    except OSError as error:
+        raise RuntimeError(
+            f"{env_name} is not set and var/secrets/{file_name} is missing: "
+            "is the stack running (make stack)?"
+        ) from error
+
+
+def _ports(env_name: str, default: str) -> List[int]:
+    return [int(p) for p in (os.environ.get(env_name) or default).split()]
+
+
+class RemoteStack:
+    """The running ``make stack`` (nginx in front), with :class:`Stack`'s methods.
+
+    The end-to-end tests talk to it through its one public entry; what they
+    do to the servers (stop, restart, break the database) is done through
+    ``scripts/stack.sh ctl`` (supervisord), and :meth:`stop` brings every
+    process back up, so the stack is left as it was found.
+    """
+
+    def __init__(self, url: str) -> None:
+        """Connects to the stack at ``url`` (its nginx entry)."""
+        self.url = url.rstrip("/")
+        self.workdir = STACK_DIR / "log"
+        self.rest_token = _secret("FAQ_REST_TOKEN", "stack-rest-token")
+        self.staff_token = _secret("FAQ_STAFF_TOKEN", "stack-staff-token")
+        self.jwt_secret: Optional[str] = None
+        self.rasa_ports = _ports("STACK_RASA_PORTS", "5101 5102")
+        self.action_ports = _ports("STACK_ACTIONS_PORTS", "5151 5152")
+        #: The port a fake action server may take once the real ones stopped.
+        self.action_port = self.action_ports[0]
+        self.replica_urls = [f"http://127.0.0.1:{p}" for p in self.rasa_ports]
+        self.startup_seconds: Dict[str, float] = {}
+
+    @staticmethod
+    def ctl(*args: str, timeout: float = 120) -> str:
+        """Runs ``scripts/stack.sh ctl …`` (supervisorctl) and returns its output."""
+        done = subprocess.run(
+            [str(ROOT / "scripts" / "stack.sh"), "ctl", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return done.stdout + done.stderr
+
+    def programs(self, prefix: str) -> List[str]:
+        """Returns the supervisord program names starting with ``prefix``."""
+        count = len(self.rasa_ports if prefix == "rasa" else self.action_ports)
+        return [f"{prefix}{n}" for n in range(1, count + 1)]
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        """Waits until every replica, action server and nginx answers."""
+        urls = [f"{u}/webhooks/rest/" for u in self.replica_urls]
+        urls += [f"http://127.0.0.1:{p}/health" for p in self.action_ports]
+        urls.append(f"{self.url}/webhooks/rest/")
+        deadline = time.monotonic() + timeout
+        for url in urls:
+            while True:
+                try:
+                    if requests.get(url, timeout=3).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url} not up after {timeout:.0f}s")
+                time.sleep(0.5)
+
+    def start_actions(self, timeout: float = 90) -> None:
+        """Starts both action servers (supervisord) and waits for them."""
+        started = time.monotonic()
+        self.ctl("start", *self.programs("actions"))
+        self.wait_healthy(timeout)
+        self.startup_seconds["actions"] = time.monotonic() - started
+
+    def stop_actions(self) -> None:
+        """Stops both action servers."""
+        self.ctl("stop", *self.programs("actions"))
+
+    def start_rasa(self, timeout: float = 300) -> None:
+        """Starts both Rasa replicas and waits until they serve."""
+        started = time.monotonic()
+        self.ctl("start", *self.programs("rasa"))
+        self.wait_healthy(timeout)
+        self.startup_seconds["rasa"] = time.monotonic() - started
+
+    def stop_rasa(self) -> None:
+        """Stops both Rasa replicas."""
+        self.ctl("stop", *self.programs("rasa"))
+
+    def break_database(self) -> None:
+        """Takes the tracker store away: PostgreSQL stops (:meth:`stop` restarts)."""
+        self.ctl("stop", "postgres")
+
+    def private_paths(self) -> List[Path]:
+        """Files and folders that must be readable by their owner only."""
+        # var/stack/data points to the daemons' folders when they live outside.
+        data = STACK_DIR / "data" if (STACK_DIR / "data").exists() else STACK_DIR
+        return [
+            data / "pg" / "data",
+            data / "redis",
+            STACK_DIR / "log",
+            STACK_DIR / "conf",
+            STACK_DIR / "supervisord.conf",
+            SECRETS_DIR,
+        ]
+
+    def logs(self) -> Dict[str, str]:
+        """Every log of the stack by file name (servers, nginx, databases)."""
+        return {
+            path.name: path.read_text(errors="replace")
+            for path in sorted(self.workdir.glob("*.log"))
+        }
+
+    def status(self) -> Dict[str, Any]:
+        """``/webhooks/status/`` of every replica, merged.
+
+        Each replica counts its own faults; the stack is "degraded" when one is.
+        """
+        merged: Dict[str, Any] = {"status": "ok", "counters": {}, "model_loaded": True}
+        for url in self.replica_urls:
+            one = requests.get(f"{url}/webhooks/status/", timeout=10).json()
+            if one["status"] != "ok":
+                merged["status"] = one["status"]
+            merged["model_loaded"] = merged["model_loaded"] and one["model_loaded"]
+            for name, count in one["counters"].items():
+                merged["counters"][name] = merged["counters"].get(name, 0) + count
+        return merged
+
+    def stop(self) -> None:
+        """Brings back every process a test stopped (the stack keeps running)."""
+        self.ctl("start", "all")
+        self.wait_healthy()
+
+    def pids(self) -> Dict[str, int]:
+        """Returns the process ids of the stack's processes, by program name."""
+        pids = {}
+        for line in self.ctl("status").splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[1] == "RUNNING" and parts[2] == "pid":
+                pids[parts[0]] = int(parts[3].rstrip(","))
+        return pids
+
+    send = Stack.send
+    lookup = Stack.lookup
+
+
+def make_stack(
+    workdir: Path, env: Optional[Dict[str, str]] = None, **kwargs: Any
+) -> Any:
+    """Returns the stack the tests talk to.
+
+    With ``FAQ_STACK_URL`` set (``make test-stack``) the running ``make stack``
+    behind nginx; else a :class:`Stack` of its own, started by the caller.
+    """
+    url = os.environ.get("FAQ_STACK_URL", "").strip()
+    if url:
+        return RemoteStack(url)
+    return Stack(workdir, env=env, **kwargs)
+
+
+def is_remote(stack: Any) -> bool:
+    """Whether ``stack`` is the running ``make stack``."""
+    return isinstance(stack, RemoteStack)

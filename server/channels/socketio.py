@@ -38,6 +38,19 @@ socket joins a conversation only through ``session_request``; a message's own
 session (a page reload, another tab), the first one leaves the conversation's
 room, so replies reach only the newest connection. Messages are limited per
 IP address and per conversation (a Dutch notice when exceeded).
+
+Several replicas (``make stack``): nginx keeps each client on one replica
+(``hash $remote_addr consistent``), because engine.io's long-polling needs
+every request of a connection at the process that holds it. A reply is always
+emitted by the replica that received the message, over the socket it holds
+there, so no emit has to cross replicas and python-socketio's
+``AsyncRedisManager`` is not used (in python-socketio 5.9 it would route every
+emit through Redis, pickled, making replies depend on Redis). What replicas
+must share is the rule "one connection per session": with ``FAQ_REDIS_URL``
+the holder of each conversation is kept in Redis (:class:`SessionHolders`),
+so a connection that lost its session to a connection on another replica
+gets a new session on its next message, as it would on one replica. Without
+Redis (or while it is away) the holder is kept in the process.
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ import inspect
 import json
 import logging
 import re
+import secrets
 from typing import (
     Any,
     Awaitable,
@@ -67,8 +81,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from faq.privacy import mask_id
 from faq.reply import system_reply
-from server import limits, sessions
+from server import limits, monitoring, sessions
+from server import settings as server_settings
 from server.channels.guard import (
     APOLOGY_TEXT,
     MESSAGE_KEYS,
@@ -94,6 +110,104 @@ _MARKDOWN_ESCAPES = re.compile(r"([\\\[`])")
 _SINGLE_NEWLINE = re.compile(r"(?<!\n)[ \t]*\n(?!\n)")
 
 CorsOrigins = Union[Text, List[Text], None]
+
+#: Seconds a session holder is remembered in Redis (renewed on every bind).
+HOLDER_SECONDS = 24 * 3600
+
+#: Seconds a Redis call of the holder registry may take.
+HOLDER_REDIS_TIMEOUT = 0.5
+
+#: Deletes a holder key only if it still names this connection (atomic).
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class SessionHolders:
+    """Which connection holds each conversation: one per session.
+
+    Kept in the process, and with a Redis URL also in Redis, so that the rule
+    holds across replicas. Redis being away never stops a reply: the process's
+    own view is used then (counted as ``redis_onbereikbaar``).
+    """
+
+    def __init__(self, redis_url: Optional[Text] = None) -> None:
+        """Creates the registry.
+
+        Args:
+            redis_url: ``redis://…`` shared by all replicas; None keeps the
+                holders in this process only.
+        """
+        #: conversation id -> the socket id holding it on this replica
+        self.local: Dict[Text, Text] = {}
+        self.server_id = secrets.token_hex(8)
+        self.redis: Any = None
+        if redis_url:
+            from redis import asyncio as aioredis
+
+            self.redis = aioredis.from_url(
+                redis_url,
+                socket_timeout=HOLDER_REDIS_TIMEOUT,
+                socket_connect_timeout=HOLDER_REDIS_TIMEOUT,
+            )
+
+    @staticmethod
+    def key(conversation_id: Text) -> Text:
+        """The Redis key of a conversation's holder."""
+        return f"faq:socketio:holder:{conversation_id}"
+
+    def holder(self, sid: Text) -> Text:
+        """The value naming a connection of this replica."""
+        return f"{self.server_id}:{sid}"
+
+    @staticmethod
+    def _redis_down(action: Text) -> None:
+        monitoring.count("redis_onbereikbaar")
+        logger.warning("socket.io: Redis unreachable (%s); local view used", action)
+
+    async def take(self, conversation_id: Text, sid: Text) -> Optional[Text]:
+        """Makes ``sid`` the holder; returns the previous local holder, if any."""
+        previous = self.local.get(conversation_id)
+        self.local[conversation_id] = sid
+        if self.redis is not None:
+            try:
+                await self.redis.set(
+                    self.key(conversation_id), self.holder(sid), ex=HOLDER_SECONDS
+                )
+            except Exception:
+                self._redis_down("take")
+        return previous if previous != sid else None
+
+    async def holds(self, conversation_id: Text, sid: Text) -> bool:
+        """Returns whether ``sid`` still holds the conversation (any replica)."""
+        if self.local.get(conversation_id) != sid:
+            return False
+        if self.redis is None:
+            return True
+        try:
+            value = await self.redis.get(self.key(conversation_id))
+            if value is None:  # expired, or Redis restarted empty: take it back
+                await self.take(conversation_id, sid)
+                return True
+        except Exception:
+            self._redis_down("holds")
+            return True
+        return value.decode("utf-8", "replace") == self.holder(sid)
+
+    async def release(self, conversation_id: Text, sid: Text) -> None:
+        """Forgets ``sid`` as holder (when it still is)."""
+        if self.local.get(conversation_id) == sid:
+            del self.local[conversation_id]
+        if self.redis is not None:
+            try:
+                await self.redis.eval(
+                    _RELEASE_SCRIPT, 1, self.key(conversation_id), self.holder(sid)
+                )
+            except Exception:
+                self._redis_down("release")
 
 
 def parse_cors_origins(value: Any) -> CorsOrigins:
@@ -346,7 +460,8 @@ class FaqSocketIOInput(SocketIOInput):
         )
         self.cors_allowed_origins = parse_cors_origins(cors_allowed_origins)
         #: conversation id -> the one socket that receives its replies
-        self.holders: Dict[Text, Text] = {}
+        self.session_holders = SessionHolders(server_settings.REDIS_URL)
+        self.holders: Dict[Text, Text] = self.session_holders.local
         #: socket id -> its conversation id
         self.conversations: Dict[Text, Text] = {}
         #: socket id -> client address (for the per-IP rate limit)
@@ -386,8 +501,10 @@ class FaqSocketIOInput(SocketIOInput):
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
-            self.unbind(sid)
+            conversation_id = self.unbind(sid)
             self.client_ips.pop(sid, None)
+            if conversation_id is not None:
+                await self.session_holders.release(conversation_id, sid)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None) -> None:
@@ -443,26 +560,26 @@ class FaqSocketIOInput(SocketIOInput):
         A connection that held the conversation before leaves its room, so
         two connections never both receive its replies.
         """
-        previous = self.holders.get(conversation_id)
-        if previous and previous != sid:
+        old_conversation = self.conversations.get(sid)
+        previous = await self.session_holders.take(conversation_id, sid)
+        if previous:
             result = sio.leave_room(previous, conversation_id, namespace=self.namespace)
             if inspect.isawaitable(result):
                 await result
             self.conversations.pop(previous, None)
             logger.info("socket.io session taken over by a new connection")
-        old_conversation = self.conversations.get(sid)
         if old_conversation and old_conversation != conversation_id:
-            self.holders.pop(old_conversation, None)
-        self.holders[conversation_id] = sid
+            await self.session_holders.release(old_conversation, sid)
         self.conversations[sid] = conversation_id
         if self.session_persistence:
             await join_room(sio, sid, conversation_id, self.namespace)
 
-    def unbind(self, sid: Text) -> None:
-        """Forgets a closed connection."""
+    def unbind(self, sid: Text) -> Optional[Text]:
+        """Forgets a connection locally; returns the conversation it had."""
         conversation_id = self.conversations.pop(sid, None)
         if conversation_id and self.holders.get(conversation_id) == sid:
             del self.holders[conversation_id]
+        return conversation_id
 
     def user_metadata(self, data: Dict[Text, Any]) -> Dict[Text, Any]:
         """Returns the message metadata the client sent, or ``{}``."""
@@ -495,6 +612,16 @@ class FaqSocketIOInput(SocketIOInput):
         if not isinstance(data, dict):
             data = {}
         conversation_id = self.conversations.get(sid)
+        if conversation_id is not None and not await self.session_holders.holds(
+            conversation_id, sid
+        ):
+            # A connection on another replica took this session over.
+            logger.info(
+                "socket.io session %s taken over elsewhere; new session",
+                mask_id(conversation_id),
+            )
+            self.unbind(sid)
+            conversation_id = None
         if conversation_id is None:
             # No session_request: this connection gets a session of its own.
             await self.start_session(output.sio, sid, None)
