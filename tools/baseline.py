@@ -367,11 +367,17 @@ def answer_intent(
     """
     content = get_content()
     resolved = None
-    if intent in ("meer", "buiten_domein") or (  # their actions use the context
-        intent in CONTENT_TOPIC_IDS and intent != "bronnen"
+    if intent in ("meer", "buiten_domein", "hulp", "bronnen") or (
+        intent in CONTENT_TOPIC_IDS  # the bot's actions for these use context
     ):
         resolved = resolve(text, state.last_topic, content)
         if intent == "meer" and resolved and resolved.topic == state.last_topic:
+            resolved = None
+        if (
+            intent == "bronnen"
+            and resolved
+            and (resolved.kind is None or resolved.topic == state.last_topic)
+        ):
             resolved = None
     elif intent == "nlu_fallback" or (  # action_fallback, action_vervolg
         intent == "vervolg" and detect_nutrient(text) is None
