@@ -11,14 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
+from faq.context import DEFAULT_TOPIC_FOR_NUTRIENT, nutrient_follow_up
 from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
-
-#: Where "en magnesium?" goes when the last topic names no counterpart.
-DEFAULT_TOPIC_FOR_NUTRIENT = {
-    "magnesium": "magnesium_voeding",
-    "vitamine_d": "functie_vitamine_d",
-    "vitamine_k2": "vitamine_k2",
-}
 
 
 class AnswerTopicAction(TopicAction):
@@ -229,12 +223,14 @@ class ActionFollowUpNutrient(AnswerTopicAction):
 
             return ActionFallback().ask(dispatcher, tracker)
         last = self.last_topic(tracker)
-        counterpart = last.counterparts.get(nutrient) if last else None
-        target = counterpart or DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
+        target = nutrient_follow_up(last, nutrient)
+        from_context = last is not None and (
+            nutrient in last.counterparts or target == last.id
+        )
         return self.answer(
             dispatcher,
             self.content.topics[target],
-            VIA_CONTEXT if counterpart else None,
+            VIA_CONTEXT if from_context else None,
         )
 
 

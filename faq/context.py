@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
-from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content
+from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content, Topic
 
 #: The words that signal each kind of follow-up (Dutch, Flemish, English).
 KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
@@ -26,7 +26,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
     for kind, pattern in {
         "omgekeerd": r"\b(?:omgekeerd\w*|andersom|anders om|vice versa|other way"
         r"|andere richting|andere kant|reverse)\b",
-        "oplossing": r"\b(?:voorkom\w*|(?:er|daar)aan doen"
+        "oplossing": r"\b(?:voorkom\w*|(?:er|daar)aan doen|(?:er|daar) \w+ aan"
+        r"|wat doe (?:ik|je) (?:er|daar) (?:\w+ )?aan"
+        r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
         r"|wat (?:kan|kun|moet) (?:ik|je) dan|wat doe (?:ik|je) dan"
         r"|hoe kom (?:ik|je) (?:dan )?(?:wel )?aan"
         r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplossing|verhelpen"
@@ -54,7 +56,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|haring|makreel|noten|zaden|groente\w*|spinazie|chocola\w*|cacao"
         r"|food|diet|eat)\b",
         # not "geen zon" / "als de zon niet schijnt": that asks for an alternative
-        "zon": r"\b(?<!geen )(?<!zonder )(?:zon\w*|buiten|daglicht|sun\w*)\b"
+        "zon": r"\b(?<!geen )(?<!zonder )(?:zon\w*|buiten|daglicht|sun\w*|zomer"
+        r"|summer)\b"
         r"(?!\s+(?:niet|schijnt niet))",
         "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*"
         r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
@@ -112,6 +115,15 @@ _CONTINUATION = re.compile(
     r"|hoe zit het|hoe zit dat|geldt)\b",
     re.IGNORECASE,
 )
+#: Where "en magnesium?" goes when the last topic says nothing about it.
+DEFAULT_TOPIC_FOR_NUTRIENT: Dict[Text, Text] = {
+    "magnesium": "magnesium_voeding",
+    "vitamine_d": "functie_vitamine_d",
+    "vitamine_k2": "vitamine_k2",
+}
+#: Nutrients a topic without counterparts is about as a whole ("hoe stel je
+#: een tekort vast?" -> "en voor magnesium?" stays with that topic).
+SHARED_NUTRIENTS = ("magnesium", "vitamine_d")
 #: Longer messages say what they are about; follow-ups are short.
 MAX_ELLIPTICAL_WORDS = 14
 
@@ -211,3 +223,18 @@ def candidates(
         for name, confidence in ranking
         if name in CONTENT_TOPIC_IDS and name not in excluded
     ]
+
+
+def nutrient_follow_up(last: Optional[Topic], nutrient: Text) -> Text:
+    """Returns the topic of "en <nutrient>?" after the topic ``last``.
+
+    The last topic's counterpart for the nutrient (``counterparts`` in the
+    content file); a topic without any counterparts is about magnesium and
+    vitamin D alike and stays; else the nutrient's default topic.
+    """
+    if last is not None:
+        if nutrient in last.counterparts:
+            return last.counterparts[nutrient]
+        if not last.counterparts and nutrient in SHARED_NUTRIENTS:
+            return last.id
+    return DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]

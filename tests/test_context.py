@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
-from faq.context import KIND_PATTERNS, is_elliptical, kinds_in, resolve
+from faq.context import (
+    KIND_PATTERNS,
+    is_elliptical,
+    kinds_in,
+    nutrient_follow_up,
+    resolve,
+)
 from tests.helpers import ROOT
 
 CONTENT_FILE = ROOT / "content" / "kennisbank.yml"
@@ -163,9 +169,27 @@ def test_when_unsure_a_related_topic_in_the_ranking_decides(content):
         ("vitamine_d_zonlicht", 0.2),
         ("vitamine_k2", 0.1),
     ]
-    text = "en hoe zit dat in de winter dan?"
+    text = "en hoe zit het daar dan mee?"
+    assert kinds_in(text) == []
     assert resolve(text, "vitamine_d_voeding", content, ranking) is None
     resolution = resolve(text, "vitamine_d_voeding", content, ranking, unsure=True)
     assert resolution is not None and resolution.topic == "vitamine_d_zonlicht"
     assert resolution.kind is None
     assert resolve(text, "tekort_vaststellen", content, ranking, unsure=True) is None
+
+
+def test_the_nutrient_follow_up(content):
+    topics = content.topics
+    # the counterpart the content file names
+    assert nutrient_follow_up(topics["vitamine_d_voeding"], "magnesium") == (
+        "magnesium_voeding"
+    )
+    # a topic about both nutrients stays
+    assert nutrient_follow_up(topics["tekort_vaststellen"], "magnesium") == (
+        "tekort_vaststellen"
+    )
+    # otherwise, and without a last topic, the nutrient's default topic
+    assert nutrient_follow_up(topics["tekort_vaststellen"], "vitamine_k2") == (
+        "vitamine_k2"
+    )
+    assert nutrient_follow_up(None, "vitamine_d") == "functie_vitamine_d"

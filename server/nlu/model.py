@@ -16,10 +16,13 @@ experiments) use it directly, so every figure is measured on the same code.
   message of several sentences is scored as a whole and per question
   sentence; the question sentences weigh ``question_weight`` (the story
   before a question decides less than the question itself).
-- A message that asks how much of something to take
-  (:func:`server.nlu.text.asks_for_dose`) is personal advice with at least
-  ``dose_confidence``: a safety rule on top of the classifier, because the
-  assistant must never answer such a question with content.
+- Two rules on top of the classifier, each raising one intent to at least
+  ``dose_confidence``: a message that asks how much of something to take
+  (:func:`server.nlu.text.asks_for_dose`) is personal advice, because the
+  assistant must never answer it with content; a message about other
+  nutrients only (:func:`server.nlu.text.names_only_other_nutrients`,
+  "vitamine B12") is off-domain, because it differs from a vitamin D
+  question by a few characters.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from server.nlu.text import asks_for_dose, clean, sentences
+from server.nlu.text import (
+    asks_for_dose,
+    clean,
+    names_only_other_nutrients,
+    sentences,
+)
 
 MODEL_FILE = "intent_model.skops"
 SETTINGS_FILE = "intent_model.json"
@@ -74,6 +82,9 @@ class ModelSettings:
     dose_intent: str = "persoonlijk_advies"
     #: Its confidence then is at least this (the rest keep their order).
     dose_confidence: float = 0.9
+    #: Intent of every message about other nutrients only ("" = off); the
+    #: same confidence floor.
+    other_nutrient_intent: str = "buiten_domein"
 
 
 class TopicModel:
@@ -179,14 +190,23 @@ class TopicModel:
         """
         cleaned = clean(text) or text
         probs = self._weighted(cleaned)
-        dose = self.settings.dose_intent
-        if dose and dose in self.classes and asks_for_dose(cleaned):
-            floor = self.settings.dose_confidence
-            index = self.classes.index(dose)
-            if probs[index] < floor:
-                rest = 1.0 - probs[index]
-                probs = probs * ((1.0 - floor) / rest if rest > 0 else 0.0)
-                probs[index] = floor
+        if asks_for_dose(cleaned):
+            return self._at_least(probs, self.settings.dose_intent)
+        if names_only_other_nutrients(cleaned):
+            return self._at_least(probs, self.settings.other_nutrient_intent)
+        return probs
+
+    def _at_least(self, probs: np.ndarray, intent: str) -> np.ndarray:
+        """Raises one intent to the rules' floor; the others keep their order."""
+        if not intent or intent not in self.classes:
+            return probs
+        floor = self.settings.dose_confidence
+        index = self.classes.index(intent)
+        if probs[index] >= floor:
+            return probs
+        rest = 1.0 - probs[index]
+        probs = probs * ((1.0 - floor) / rest if rest > 0 else 0.0)
+        probs[index] = floor
         return probs
 
     def _weighted(self, cleaned: str) -> np.ndarray:
