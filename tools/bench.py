@@ -671,10 +671,11 @@ def other_rows(result: Dict[str, Any]) -> List[List[str]]:
         rows.append(["NLU parse, in-process", nlu_line(result["nlu"])])
     bot = result.get("bot")
     if not bot:
+        if result.get("train"):
+            rows.append(["time to train from scratch", train_line(result)])
         return rows
     length = bot["length"]
     pairs = bot["pairs"]
-    train = result.get("train")
     rows += [
         [
             "latency by conversation length (median)",
@@ -705,22 +706,25 @@ def other_rows(result: Dict[str, Any]) -> List[List[str]]:
             f" Rasa server {_num(bot['rss_mib'].get('rasa'), 0)} MiB,"
             f" baseline {_num(result.get('baseline', {}).get('rss_mib'), 0)} MiB",
         ],
-        [
-            "time to train from scratch",
-            (
-                f"{_num(train['seconds'], 0)} s (measured {train['measured_at']}"
-                + ("" if result.get("trained_now") else ", reports/train_time.json")
-                + ")"
-            )
-            if train
-            else "not measured (run with --train)",
-        ],
+        ["time to train from scratch", train_line(result)],
         [
             "machine load",
             f"{result['load']['note']}",
         ],
     ]
     return rows
+
+
+def train_line(result: Dict[str, Any]) -> str:
+    """The training time with when it was measured (or how to measure it)."""
+    train = result.get("train")
+    if not train:
+        return "not measured (run with --train)"
+    return (
+        f"{_num(train['seconds'], 0)} s (measured {train['measured_at']}"
+        + ("" if result.get("trained_now") else ", reports/train_time.json")
+        + ")"
+    )
 
 
 def render(result: Dict[str, Any], markdown: bool = False) -> str:
@@ -838,6 +842,7 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
             sum(os.times()[:2]) - own_before,
             time.monotonic() - started,
         )
+        add_training_time(result, args.train)
         result["seconds"] = time.monotonic() - started
         return result
     with tempfile.TemporaryDirectory(prefix="faq-bench-") as tmp:
@@ -881,15 +886,20 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
     result["load"] = load_summary(
         busy_before, machine_busy_seconds(), own, time.monotonic() - started
     )
-    if args.train:
-        print("training from scratch (this takes several minutes) ...", flush=True)
+    add_training_time(result, args.train)
+    result["seconds"] = time.monotonic() - started
+    return result
+
+
+def add_training_time(result: Dict[str, Any], train: bool) -> None:
+    """Times a training from scratch now, or adds the last recorded one."""
+    if train:
+        print("training from scratch into a temporary folder ...", flush=True)
         result["train"] = train_from_scratch()
         result["trained_now"] = True
     else:
         result["train"] = last_train_time()
         result["trained_now"] = False
-    result["seconds"] = time.monotonic() - started
-    return result
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
