@@ -310,3 +310,11 @@ def test_a_question_about_other_nutrients_only_is_off_domain():
 )
 def test_other_nutrients_only(text, other_only):
     assert names_only_other_nutrients(text) is other_only
+
+
+def test_fast_probabilities_equal_scikit_learns(model):
+    texts = ["hoi", "zonlicht in de winter", "noten en magnesium", "", "qwerty"]
+    np.testing.assert_allclose(
+        model.predict_proba(texts), model.pipeline.predict_proba(texts), rtol=1e-9
+    )
+    assert model._fast is not None
