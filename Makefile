@@ -9,7 +9,8 @@ RASA := $(BIN)/rasa
 MODEL := models/faq.tar.gz
 RASA_URL ?= http://127.0.0.1:5005
 STACK_URL ?= http://127.0.0.1:$(or $(STACK_PORT),8088)
-TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+                $(shell find server/nlu -name '*.py' 2>/dev/null)
 
 # Quiet, offline Rasa: no telemetry, fewer TensorFlow and SQLAlchemy notices.
 export RASA_TELEMETRY_ENABLED := false
@@ -68,8 +69,8 @@ test-browser: train ## the website widget in headless Chromium against the real 
 web: install ## serve the demo page with the chat widget on http://127.0.0.1:8080 (Rasa: make run)
 	@scripts/web.sh
 
-tune: install ## choose FallbackClassifier thresholds on a validation split of data/nlu
-	$(PY) -m tools.tune_thresholds
+tune: install ## choose the fallback thresholds on 5-fold CV of data/nlu; TUNE_ARGS=--write sets them
+	$(PY) -m tools.tune_thresholds $(TUNE_ARGS)
 
 stack: train ## production shape on loopback: PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx (:8088)
 	@scripts/stack.sh up
@@ -94,7 +95,7 @@ chaos: train ## faults through nginx (replica, action server, PostgreSQL, Redis 
 
 test: validate test-unit test-stories test-e2e test-browser test-stack ## everything CI runs
 
-eval: train ## held-out evaluation, bot vs. baseline (reports/eval.md, confusion.png, eval_errors.tsv)
+eval: train ## dev set, both blind sets (aggregates), 5-fold CV: bot vs. baseline (reports/eval.md)
 	$(PY) -m tools.evaluate
 
 bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); STACK=1 adds make stack; BENCH_ARGS=--train times training

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -10,14 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
+from faq.context import DEFAULT_TOPIC_FOR_NUTRIENT, nutrient_follow_up
 from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
-
-#: Where "en magnesium?" goes when the last topic names no counterpart.
-DEFAULT_TOPIC_FOR_NUTRIENT = {
-    "magnesium": "magnesium_voeding",
-    "vitamine_d": "functie_vitamine_d",
-    "vitamine_k2": "vitamine_k2",
-}
 
 
 class AnswerTopicAction(TopicAction):
@@ -152,6 +147,13 @@ class ActionSources(AnswerTopicAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Lists the last topic's sources with URLs, else the full list."""
+        resolved = self.resolve_from_context(tracker)
+        last_id = tracker.get_slot(SLOT_LAST_TOPIC)
+        if resolved and resolved.kind and resolved.topic != last_id:
+            # "en waar let ik intussen op?" asks about symptoms, not sources
+            return self.answer(
+                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
+            )
         wants_all = ALL_SOURCES in list(tracker.get_latest_entity_values("bereik"))
         topic = self.last_topic(tracker)
         if topic is not None and topic.id != "bronnen" and not wants_all:
@@ -223,12 +225,14 @@ class ActionFollowUpNutrient(AnswerTopicAction):
 
             return ActionFallback().ask(dispatcher, tracker)
         last = self.last_topic(tracker)
-        counterpart = last.counterparts.get(nutrient) if last else None
-        target = counterpart or DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
+        target = nutrient_follow_up(last, nutrient)
+        from_context = last is not None and (
+            nutrient in last.counterparts or target == last.id
+        )
         return self.answer(
             dispatcher,
             self.content.topics[target],
-            VIA_CONTEXT if counterpart else None,
+            VIA_CONTEXT if from_context else None,
         )
 
 
@@ -256,19 +260,20 @@ class ActionAffirm(AnswerTopicAction):
         return []
 
 
-class ActionOutOfDomain(AnswerTopicAction):
-    """Refuses questions outside the article, unless context makes them clear.
+class ContextOrReplyAction(AnswerTopicAction, metaclass=abc.ABCMeta):
+    """Base for replies that a follow-up in context should not get.
 
     Alone, "kan het ook gewoon via eten?" looks like a question about
-    something else; right after the answer on magnesium forms it asks for
-    magnesium from food. Only a short follow-up that leans on the previous
-    answer and names a kind the content file relates (``follow_ups``) is
-    answered, via context; everything else gets the polite refusal.
+    something else and "wat kun je daaraan doen?" like a request for help;
+    right after an answer they ask about a related topic. Only a short
+    follow-up that leans on the previous answer and names a kind the content
+    file relates (``follow_ups``) is answered, via context; everything else
+    gets :meth:`reply_plain`.
     """
 
-    def name(self) -> Text:
-        """Unique identifier of the action."""
-        return "action_buiten_domein"
+    @abc.abstractmethod
+    def reply_plain(self, dispatcher: CollectingDispatcher) -> None:
+        """Sends the reply for a message that is not a follow-up."""
 
     async def run(
         self,
@@ -276,11 +281,35 @@ class ActionOutOfDomain(AnswerTopicAction):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        """Answers from context, or says this is outside the article."""
+        """Answers from context, or sends the plain reply."""
         resolved = self.resolve_from_context(tracker)
         if resolved is not None:
             return self.answer(
                 dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
             )
-        self.reply(dispatcher, "buiten_domein", response="utter_buiten_domein")
+        self.reply_plain(dispatcher)
         return [SlotSet(SLOT_OFFERED_TOPIC, None)]
+
+
+class ActionOutOfDomain(ContextOrReplyAction):
+    """Refuses questions outside the article, unless context makes them clear."""
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_buiten_domein"
+
+    def reply_plain(self, dispatcher: CollectingDispatcher) -> None:
+        """Says politely that this is outside the article."""
+        self.reply(dispatcher, "buiten_domein", response="utter_buiten_domein")
+
+
+class ActionHelpInContext(ContextOrReplyAction):
+    """Says what the assistant can answer, unless context makes it a follow-up."""
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_hulp_in_context"
+
+    def reply_plain(self, dispatcher: CollectingDispatcher) -> None:
+        """Sends the help text with the core topics."""
+        self.reply_help(dispatcher)

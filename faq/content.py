@@ -72,8 +72,10 @@ NUTRIENTS: Tuple[Text, ...] = ("magnesium", "vitamine_d", "vitamine_k2")
 #: What an elliptical follow-up can ask about the topic just answered ("en
 #: wat als je er te weinig van hebt?" = ``tekort``); ``follow_ups`` maps
 #: these to topics. The words that signal each are in :mod:`faq.context`.
+#: A topic may map a kind to itself: that kind keeps the conversation there.
 FOLLOW_UP_KINDS: Tuple[Text, ...] = (
     "omgekeerd",
+    "oplossing",
     "tekort",
     "gevolgen",
     "klachten",
@@ -718,7 +720,7 @@ def parse_content(
                         topic.id,
                         name,
                     )
-                if target == topic.id:
+                if target == topic.id and name != "follow_ups":
                     raise ContentError(path, "verwijst naar zichzelf", topic.id, name)
 
     seen_questions: Dict[Text, Text] = {}

@@ -18,20 +18,31 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
-from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content
+from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content, Topic
 
 #: The words that signal each kind of follow-up (Dutch, Flemish, English).
 KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
     kind: re.compile(pattern, re.IGNORECASE)
     for kind, pattern in {
-        "omgekeerd": r"\b(?:omgekeerd|andersom|anders om|vice versa|other way"
-        r"|andere richting|reverse)\b",
+        "omgekeerd": r"\b(?:omgekeerd\w*|andersom|anders om|vice versa|other way"
+        r"|andere richting|andere kant|reverse)\b",
+        "oplossing": r"\b(?:voorkom\w*|(?:er|daar)aan doen|(?:er|daar) \w+ aan"
+        r"|wat doe (?:ik|je) (?:er|daar) (?:\w+ )?aan"
+        r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
+        r"|wat (?:kan|kun|moet) (?:ik|je) dan|wat doe (?:ik|je) dan"
+        r"|hoe kom (?:ik|je) (?:dan )?(?:wel )?aan"
+        r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplossing|verhelpen"
+        r"|als dat niet lukt|als het niet lukt|lukt dat niet|zon niet schijnt"
+        r"|geen zon|zonder zon|prevent\w*|what can i do)\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
-        r"|achter ?komen|daarachter|erachter|find out"
+        r"|achter ?komen|daarachter|erachter|find out|bij wie (?:moet|kan|kun)"
+        r"|naar wie|huisarts"
+        r"|dokter|arts|therapeut"
         r"|meten|meet|test\w*|bloed\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
         r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*)\b",
         "klachten": r"\b(?:klacht\w*|symptom\w*|signa(?:al|len)|merk\w*|voel\w*"
-        r"|herken\w*|verschijnsel\w*|notice)\b",
+        r"|herken\w*|verschijnsel\w*|let(?:ten)? (?:ik |je )?(?:\w+ )?op|opletten"
+        r"|notice)\b",
         "tekort": r"\b(?:te weinig|tekort\w*|niet genoeg|onvoldoende|gebrek\w*"
         r"|te laag|too little|not enough|deficien\w*|shortage)\b",
         "gevolgen": r"\b(?:gevolg\w*|wat gebeurt|wat als|what if|erg|gevaarlijk"
@@ -40,17 +51,24 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|zwanger\w*|donkere huid|getinte huid|binnenzitters|risicogroep\w*"
         r"|who|elderly)\b",
         "voeding": r"\b(?:eten|eet|voeding\w*|voedsel|maaltijd\w*|dieet|producten"
-        r"|vis|food|diet|eat)\b",
-        "zon": r"\b(?:zon\w*|buiten|daglicht|sun\w*)\b",
-        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*|capsule\w*"
-        r"|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*|pills?)\b",
+        r"|waar zit|waarin|zit (?:het|dat|dit|die|er) (?:veel )?in(?=\s*[?.!]|\s*$)"
+        r"|eieren|ei|vis|zalm"
+        r"|haring|makreel|noten|zaden|groente\w*|spinazie|chocola\w*|cacao"
+        r"|food|diet|eat)\b",
+        # not "geen zon" / "als de zon niet schijnt": that asks for an alternative
+        "zon": r"\b(?<!geen )(?<!zonder )(?:zon\w*|buiten|daglicht|sun\w*|zomer"
+        r"|summer)\b"
+        r"(?!\s+(?:niet|schijnt niet))",
+        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*"
+        r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
+        r"|neem (?:ik|je)|neem je|nemen|innemen|pills?)\b",
         "vorm": r"\b(?:vorm\w*|soort\w*|variant\w*|citraat|bisglycinaat"
-        r"|badkristal\w*|olie|form|type)\b",
+        r"|badkristal\w*|olie|via de huid|form|type)\b",
         "samen": r"\b(?:samen|combiner\w*|combinatie|tegelijk\w*|met elkaar"
-        r"|together|combine\w*)\b",
+        r"|iets bij|erbij|daarbij|together|combine\w*)\b",
         "balans": r"\b(?:balans|evenwicht|verhouding|disbalans|balance)\b",
         "werking": r"\b(?:wat doet|doet het|waar is \w+ goed voor|waarvoor"
-        r"|functie|nut|rol|what does)\b",
+        r"|functie|nut|rol|helpt|hoe werkt|what does)\b",
     }.items()
 }
 #: When a message signals several kinds, the first in this order wins.
@@ -65,6 +83,7 @@ KIND_PRIORITY: Tuple[Text, ...] = (
     "zon",
     "supplement",
     "vorm",
+    "oplossing",
     "samen",
     "balans",
     "werking",
@@ -86,8 +105,8 @@ _OTHER_SUBJECT = re.compile(
 )
 #: Words that point back to what was just said.
 _ANAPHOR = re.compile(
-    r"\b(?:dat|dit|die|deze|daar\w*|hier\w*|ervan|er|het|ze|zo'n|zo|that|this"
-    r"|it|those|them|there)\b",
+    r"\b(?:dat|dit|die|deze|daar\w*|hier\w*|ervan|er|het|ze|zo'n|zo|dan|nog"
+    r"|that|this|it|those|them|there|then)\b",
     re.IGNORECASE,
 )
 #: Openings that continue the conversation.
@@ -96,6 +115,15 @@ _CONTINUATION = re.compile(
     r"|hoe zit het|hoe zit dat|geldt)\b",
     re.IGNORECASE,
 )
+#: Where "en magnesium?" goes when the last topic says nothing about it.
+DEFAULT_TOPIC_FOR_NUTRIENT: Dict[Text, Text] = {
+    "magnesium": "magnesium_voeding",
+    "vitamine_d": "functie_vitamine_d",
+    "vitamine_k2": "vitamine_k2",
+}
+#: Nutrients a topic without counterparts is about as a whole ("hoe stel je
+#: een tekort vast?" -> "en voor magnesium?" stays with that topic).
+SHARED_NUTRIENTS = ("magnesium", "vitamine_d")
 #: Longer messages say what they are about; follow-ups are short.
 MAX_ELLIPTICAL_WORDS = 14
 
@@ -113,18 +141,23 @@ def kinds_in(text: Text) -> List[Text]:
     return [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
 
 
-def is_elliptical(text: Text) -> bool:
+def is_elliptical(text: Text, nutrient_allowed: bool = False) -> bool:
     """Returns whether a message leans on what was just said.
 
     It is short, names no nutrient (nor another subject such as zinc or the
-    flu jab), and points back ("dat", "er") or continues ("en ...?", "geldt
-    dat ook omgekeerd?").
+    flu jab), and points back ("dat", "er", "dan") or continues ("en ...?",
+    "geldt dat ook omgekeerd?").
+
+    Args:
+        text: The message.
+        nutrient_allowed: Accept a named nutrient ("hoe helpt magnesium dan
+            precies?"), for when the NLU was unsure anyway.
     """
     words = re.findall(r"\w+", text)
     if (
         not words
         or len(words) > MAX_ELLIPTICAL_WORDS
-        or _NUTRIENT.search(text)
+        or (_NUTRIENT.search(text) and not nutrient_allowed)
         or _OTHER_SUBJECT.search(text)
     ):
         return False
@@ -151,22 +184,29 @@ def resolve(
         ranking: The NLU ranking of the message, (intent, confidence), best
             first; only used when ``unsure``.
         unsure: Whether the NLU was unsure (fallback). Then, without a kind
-            in the message, the best-ranked of the last topic's follow-up and
-            related topics among the top three is taken.
+            in the message (or when it names a nutrient), the best-ranked
+            among the top three of the last topic itself and its follow-up
+            and related topics is taken.
 
     Returns:
         The resolution, or None when the message is not an elliptical
         follow-up of the last topic or the context does not settle it.
     """
     last = content.topic(last_topic) if last_topic else None
-    if last is None or not is_elliptical(text):
+    if last is None:
         return None
-    for kind in kinds_in(text):
-        target = last.follow_ups.get(kind)
-        if target:
-            return Resolution(target, kind)
+    if not is_elliptical(text):
+        # A short follow-up that names its nutrient: only when the NLU was
+        # unsure, and then only its own ranking near the last topic decides.
+        if not (unsure and is_elliptical(text, nutrient_allowed=True)):
+            return None
+    else:
+        for kind in kinds_in(text):
+            target = last.follow_ups.get(kind)
+            if target:
+                return Resolution(target, kind)
     if unsure:
-        near = set(last.follow_ups.values()) | set(last.related)
+        near = {last.id, *last.follow_ups.values(), *last.related}
         for name, _ in candidates(ranking)[:3]:
             if name in near:
                 return Resolution(name)
@@ -183,3 +223,18 @@ def candidates(
         for name, confidence in ranking
         if name in CONTENT_TOPIC_IDS and name not in excluded
     ]
+
+
+def nutrient_follow_up(last: Optional[Topic], nutrient: Text) -> Text:
+    """Returns the topic of "en <nutrient>?" after the topic ``last``.
+
+    The last topic's counterpart for the nutrient (``counterparts`` in the
+    content file); a topic without any counterparts is about magnesium and
+    vitamin D alike and stays; else the nutrient's default topic.
+    """
+    if last is not None:
+        if nutrient in last.counterparts:
+            return last.counterparts[nutrient]
+        if not last.counterparts and nutrient in SHARED_NUTRIENTS:
+            return last.id
+    return DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]

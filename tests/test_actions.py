@@ -10,6 +10,7 @@ from actions.answers import (
     ActionAffirm,
     ActionAnswerTopic,
     ActionFollowUpNutrient,
+    ActionHelpInContext,
     ActionOutOfDomain,
     ActionSources,
     ActionTellMore,
@@ -525,4 +526,21 @@ async def test_tell_more_follows_a_question_about_the_next_step(dispatcher, doma
 
     assert message["custom"]["topic"] == "tekort_vaststellen"
     assert message["custom"]["answer"] == "kort"
+    assert message["custom"]["via"] == "context"
+
+
+async def test_help_unless_the_context_makes_it_a_follow_up(dispatcher, domain):
+    tracker = make_tracker("hulp", text="wat kan ik je allemaal vragen?")
+    _, message = await run(ActionHelpInContext(), dispatcher, tracker, domain)
+    assert message["response"] == "utter_hulp"
+    assert message["custom"]["topic"] == "hulp"
+
+    dispatcher.messages.clear()
+    tracker = make_tracker(
+        "hulp",
+        text="wat kun je daaraan doen?",
+        slots={"laatste_topic": "vitamine_d_tekort_risicogroepen"},
+    )
+    _, message = await run(ActionHelpInContext(), dispatcher, tracker, domain)
+    assert message["custom"]["topic"] == "vitamine_d_supplementen"
     assert message["custom"]["via"] == "context"

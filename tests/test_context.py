@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
-from faq.context import KIND_PATTERNS, is_elliptical, kinds_in, resolve
+from faq.context import (
+    KIND_PATTERNS,
+    is_elliptical,
+    kinds_in,
+    nutrient_follow_up,
+    resolve,
+)
 from tests.helpers import ROOT
 
 CONTENT_FILE = ROOT / "content" / "kennisbank.yml"
@@ -32,8 +38,10 @@ def test_the_real_file_declares_both_directions_of_the_relation(content):
     assert activates.follow_ups["omgekeerd"] == raises.id
     assert raises.follow_ups["omgekeerd"] == activates.id
     assert set(KIND_PATTERNS) == set(FOLLOW_UP_KINDS)
-    for t in content.topics.values():
-        assert t.id not in t.follow_ups.values()
+    # a kind a topic answers itself keeps the conversation there
+    assert content.topics["vitamine_d_zonlicht"].follow_ups["zon"] == (
+        "vitamine_d_zonlicht"
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +49,6 @@ def test_the_real_file_declares_both_directions_of_the_relation(content):
     [
         ({"ergens": "tekort_symptomen"}, "onbekende soort vervolgvraag 'ergens'"),
         ({"tekort": "bestaat_niet"}, "onbekende topic 'bestaat_niet'"),
-        ({"tekort": "functie_vitamine_d"}, "verwijst naar zichzelf"),
         ({"tekort": ["tekort_symptomen"]}, "moet naar een topic-id wijzen"),
         ("tekort_symptomen", "moet een mapping zijn"),
     ],
@@ -162,9 +169,27 @@ def test_when_unsure_a_related_topic_in_the_ranking_decides(content):
         ("vitamine_d_zonlicht", 0.2),
         ("vitamine_k2", 0.1),
     ]
-    text = "en hoe zit dat in de winter dan?"
+    text = "en hoe zit het daar dan mee?"
+    assert kinds_in(text) == []
     assert resolve(text, "vitamine_d_voeding", content, ranking) is None
     resolution = resolve(text, "vitamine_d_voeding", content, ranking, unsure=True)
     assert resolution is not None and resolution.topic == "vitamine_d_zonlicht"
     assert resolution.kind is None
     assert resolve(text, "tekort_vaststellen", content, ranking, unsure=True) is None
+
+
+def test_the_nutrient_follow_up(content):
+    topics = content.topics
+    # the counterpart the content file names
+    assert nutrient_follow_up(topics["vitamine_d_voeding"], "magnesium") == (
+        "magnesium_voeding"
+    )
+    # a topic about both nutrients stays
+    assert nutrient_follow_up(topics["tekort_vaststellen"], "magnesium") == (
+        "tekort_vaststellen"
+    )
+    # otherwise, and without a last topic, the nutrient's default topic
+    assert nutrient_follow_up(topics["tekort_vaststellen"], "vitamine_k2") == (
+        "vitamine_k2"
+    )
+    assert nutrient_follow_up(None, "vitamine_d") == "functie_vitamine_d"

@@ -533,3 +533,27 @@ def test_baseline_resolves_elliptical_follow_ups_like_the_bot():
         )
         == "tekort_vaststellen"
     )
+
+
+def test_nlu_line_judges_the_bar_with_the_comparator():
+    nlu = {
+        "messages": 448,
+        "warmup": 20,
+        "bot": {"p50": 0.002, "p95": 0.0041, "p99": 0.006},
+        "baseline": {"p50": 0.001, "p95": 0.0015, "p99": 0.002},
+        "p95_bar_seconds": bench.NLU_P95_BAR_SECONDS,
+        "bar_met": True,
+    }
+    line = bench.nlu_line(nlu)
+    assert "bot p50/p95/p99 2.00 ms / 4.10 ms / 6.00 ms" in line
+    assert "baseline 1.00 ms / 1.50 ms" in line and "met" in line
+    table = bench.render({"nlu": nlu})
+    assert "NLU parse, in-process" in table and "bot p50" not in table.split("\n")[0]
+    nlu["bar_met"] = False
+    assert "NOT met" in bench.nlu_line(nlu)
+
+
+def test_nlu_texts_are_the_bench_messages_and_the_development_set():
+    texts = bench.nlu_texts()
+    assert texts[: len(bench.MESSAGES)] == list(bench.MESSAGES)
+    assert len(texts) > 400

@@ -14,7 +14,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from server.nlu.components import FaqIntentClassifier
 from server.nlu.model import MODEL_FILE, ModelError, ModelSettings, TopicModel
-from server.nlu.text import asks_for_dose, clean, is_question, sentences
+from server.nlu.text import (
+    asks_for_dose,
+    clean,
+    is_question,
+    names_only_other_nutrients,
+    sentences,
+)
 
 # A tiny training set: two content topics and a greeting.
 TRAINING = {
@@ -274,3 +280,41 @@ def test_settings_file_names_the_classes(model, tmp_path):
     meta = json.loads((tmp_path / "intent_model.json").read_text("utf-8"))
     assert sorted(meta["classes"]) == sorted(TRAINING)
     assert meta["settings"]["c"] == 1.0
+
+
+def test_a_question_about_other_nutrients_only_is_off_domain():
+    texts, labels = training_lists()
+    texts += ["wat voor weer wordt het", "vertel een mop", "wie wint de tour"] * 2
+    labels += ["buiten_domein"] * 6
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert model.rank("welk eten bevat veel vitamine b12")[0] == (
+        "buiten_domein",
+        pytest.approx(0.9),
+    )
+    assert model.rank("welk eten bevat veel magnesium en zink")[0][0] == (
+        "magnesium_voeding"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "other_only"),
+    [
+        ("In welke producten zit vitamine B12?", True),
+        ("wat doet ijzer in je lichaam", True),
+        ("omega 3 of visolie?", True),
+        ("Welk eten is rijk aan vitamine D?", False),
+        ("mag ik vitamine d en ijzer samen nemen", False),
+        ("waarom d3 met k2", False),
+        ("magnesium en calcium tegelijk?", False),
+    ],
+)
+def test_other_nutrients_only(text, other_only):
+    assert names_only_other_nutrients(text) is other_only
+
+
+def test_fast_probabilities_equal_scikit_learns(model):
+    texts = ["hoi", "zonlicht in de winter", "noten en magnesium", "", "qwerty"]
+    np.testing.assert_allclose(
+        model.predict_proba(texts), model.pipeline.predict_proba(texts), rtol=1e-9
+    )
+    assert model._fast is not None

@@ -64,7 +64,7 @@ from faq.content import (
     CONVERSATION_TOPIC_IDS,
     get_content,
 )
-from faq.context import resolve
+from faq.context import nutrient_follow_up, resolve
 from faq.settings import PROJECT_DIR as ROOT
 from tools.tune_thresholds import (
     COST,
@@ -78,13 +78,6 @@ NLU_DIR = ROOT / "data" / "nlu"
 FALLBACK = "fallback"
 #: Intents whose answer depends on the conversation so far.
 FOLLOW_UP_INTENTS: Tuple[str, ...] = ("meer", "bevestigen", "ontkennen", "vervolg")
-#: Where "en magnesium?" goes when the last topic names no counterpart
-#: (same as ``actions.answers.DEFAULT_TOPIC_FOR_NUTRIENT``).
-DEFAULT_TOPIC_FOR_NUTRIENT: Dict[str, str] = {
-    "magnesium": "magnesium_voeding",
-    "vitamine_d": "functie_vitamine_d",
-    "vitamine_k2": "vitamine_k2",
-}
 #: Keyword map for ``vervolg``: the first pattern that matches names the nutrient.
 NUTRIENT_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
     ("vitamine_k2", re.compile(r"\b(?:vit(?:amine?|\.)?\s*-?k2?\b|k2)\b", re.I)),
@@ -367,11 +360,17 @@ def answer_intent(
     """
     content = get_content()
     resolved = None
-    if intent in ("meer", "buiten_domein") or (  # their actions use the context
-        intent in CONTENT_TOPIC_IDS and intent != "bronnen"
+    if intent in ("meer", "buiten_domein", "hulp", "bronnen") or (
+        intent in CONTENT_TOPIC_IDS  # the bot's actions for these use context
     ):
         resolved = resolve(text, state.last_topic, content)
         if intent == "meer" and resolved and resolved.topic == state.last_topic:
+            resolved = None
+        if (
+            intent == "bronnen"
+            and resolved
+            and (resolved.kind is None or resolved.topic == state.last_topic)
+        ):
             resolved = None
     elif intent == "nlu_fallback" or (  # action_fallback, action_vervolg
         intent == "vervolg" and detect_nutrient(text) is None
@@ -402,9 +401,7 @@ def answer_intent(
             state.offered_topic = best_content
             return FALLBACK
         last = content.topic(state.last_topic) if state.last_topic else None
-        target = (last.counterparts.get(nutrient) if last else None) or (
-            DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
-        )
+        target = nutrient_follow_up(last, nutrient)
         state.last_topic, state.offered_topic = target, None
         return target
     if intent == "bevestigen":

@@ -16,6 +16,11 @@ measures over the REST channel:
   question;
 - start-up time of both servers and their resident memory (VmRSS of the
   process tree) after the load;
+- NLU parse time in-process: the trained model's NLU (``Agent.parse_message``:
+  spaCy, entities, our intent classifier, fallback) on the 20 bench messages
+  and the development set's single messages, p50/p95/p99, next to the
+  baseline's classifier on the same texts in the same process and run (bar:
+  p95 <= 5 ms); ``--nlu-only`` measures only this;
 - training time: with ``--train`` a full ``rasa train`` into a temporary
   folder (written to ``reports/train_time.json``), else the last figure from
   that file;
@@ -90,6 +95,9 @@ REQUEST_TIMEOUT = 60.0
 LEVEL_DEADLINE = 120.0
 LENGTH_DEADLINE = 150.0
 LENGTH_WINDOWS: Tuple[Tuple[int, int], ...] = ((1, 5), (18, 22), (196, 200))
+#: The bar for one NLU parse (issue #8).
+NLU_P95_BAR_SECONDS = 0.005
+NLU_WARMUP = 20
 
 OK, LOST, APOLOGY, ERROR = "ok", "lost", "apology", "error"
 
@@ -552,6 +560,83 @@ def stack_rows(result: Dict[str, Any]) -> List[List[str]]:
     return rows
 
 
+# ---------------------------------------------------------------------- NLU
+
+
+def nlu_texts() -> List[str]:
+    """The bench messages plus the development set's single messages."""
+    from tools.evaluate import load_heldout
+
+    singles, _ = load_heldout()
+    return [*MESSAGES, *(t.text for t in singles)]
+
+
+def nlu_parse_latency(model: Path = MODEL) -> Dict[str, Any]:
+    """Times NLU parses of the trained model and the baseline in this process.
+
+    Both classify the same texts one at a time, after the same warm-up; the
+    bot's figure is Rasa's whole NLU graph (``Agent.parse_message``) with
+    logging as on the server (no debug output).
+    """
+    import asyncio
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    from tools.baseline import Baseline, load_training_data
+
+    configure_structlog(logging.WARNING)
+    texts = nlu_texts()
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> List[float]:
+        for text in texts[:NLU_WARMUP]:
+            await agent.parse_message(text)
+        times = []
+        for text in texts:
+            t0 = time.perf_counter()
+            await agent.parse_message(text)
+            times.append(time.perf_counter() - t0)
+        return times
+
+    bot_times = asyncio.run(parse_all())
+    baseline = Baseline().fit(*load_training_data(), tune_threshold=False)
+    for text in texts[:NLU_WARMUP]:
+        baseline.predict_intent(text)
+    base_times = []
+    for text in texts:
+        t0 = time.perf_counter()
+        baseline.predict_intent(text)
+        base_times.append(time.perf_counter() - t0)
+    bot = percentiles(bot_times)
+    base = percentiles(base_times)
+    return {
+        "messages": len(texts),
+        "warmup": NLU_WARMUP,
+        "bot": bot,
+        "baseline": base,
+        "p95_bar_seconds": NLU_P95_BAR_SECONDS,
+        "bar_met": bot["p95"] is not None and bot["p95"] <= NLU_P95_BAR_SECONDS,
+    }
+
+
+def nlu_line(nlu: Dict[str, Any]) -> str:
+    """One line: the bot's and the baseline's parse percentiles and the bar."""
+    bot, base = nlu["bot"], nlu["baseline"]
+
+    def ms(value: Optional[float]) -> str:
+        return "n/a" if value is None else f"{1000 * value:.2f} ms"
+
+    verdict = "met" if nlu["bar_met"] else "NOT met"
+    return (
+        f"bot p50/p95/p99 {ms(bot['p50'])} / {ms(bot['p95'])} / {ms(bot['p99'])};"
+        f" baseline {ms(base['p50'])} / {ms(base['p95'])} / {ms(base['p99'])}"
+        f" ({nlu['messages']} messages, same process and run); bar p95 <= "
+        f"{1000 * nlu['p95_bar_seconds']:.0f} ms {verdict}"
+    )
+
+
 # ----------------------------------------------------------------- training
 
 
@@ -676,11 +761,17 @@ LEVEL_HEADER = [
 
 def other_rows(result: Dict[str, Any]) -> List[List[str]]:
     """Returns the rows of the second table (length, pairs, start-up, memory)."""
-    bot = result["bot"]
+    rows: List[List[str]] = []
+    if result.get("nlu"):
+        rows.append(["NLU parse, in-process", nlu_line(result["nlu"])])
+    bot = result.get("bot")
+    if not bot:
+        if result.get("train"):
+            rows.append(["time to train from scratch", train_line(result)])
+        return rows
     length = bot["length"]
     pairs = bot["pairs"]
-    train = result.get("train")
-    rows = [
+    rows += [
         [
             "latency by conversation length (median)",
             ", ".join(
@@ -710,16 +801,7 @@ def other_rows(result: Dict[str, Any]) -> List[List[str]]:
             f" Rasa server {_num(bot['rss_mib'].get('rasa'), 0)} MiB,"
             f" baseline {_num(result.get('baseline', {}).get('rss_mib'), 0)} MiB",
         ],
-        [
-            "time to train from scratch",
-            (
-                f"{_num(train['seconds'], 0)} s (measured {train['measured_at']}"
-                + ("" if result.get("trained_now") else ", reports/train_time.json")
-                + ")"
-            )
-            if train
-            else "not measured (run with --train)",
-        ],
+        ["time to train from scratch", train_line(result)],
         [
             "machine load",
             f"{result['load']['note']}",
@@ -728,12 +810,23 @@ def other_rows(result: Dict[str, Any]) -> List[List[str]]:
     return rows
 
 
+def train_line(result: Dict[str, Any]) -> str:
+    """The training time with when it was measured (or how to measure it)."""
+    train = result.get("train")
+    if not train:
+        return "not measured (run with --train)"
+    return (
+        f"{_num(train['seconds'], 0)} s (measured {train['measured_at']}"
+        + ("" if result.get("trained_now") else ", reports/train_time.json")
+        + ")"
+    )
+
+
 def render(result: Dict[str, Any], markdown: bool = False) -> str:
     """Renders both tables as text or markdown."""
-    tables = [
-        (LEVEL_HEADER, level_rows(result)),
-        (["figure", "value"], other_rows(result)),
-    ]
+    tables = [(["figure", "value"], other_rows(result))]
+    if result.get("bot"):
+        tables.insert(0, (LEVEL_HEADER, level_rows(result)))
     if "stack" in result:
         tables.insert(0, (STACK_HEADER, stack_rows(result)))
     out: List[str] = []
@@ -792,9 +885,10 @@ def command_line() -> str:
 
 
 def write_reports(out: Path, result: Dict[str, Any]) -> None:
-    """Writes bench.json and bench.md."""
+    """Writes bench.json and bench.md (bench_nlu.* for ``--nlu-only``)."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "bench" if result.get("bot") else "bench_nlu"
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     md = [
         "# Bench: latency, throughput, memory (bot vs. baseline)",
         "",
@@ -809,7 +903,13 @@ def write_reports(out: Path, result: Dict[str, Any]) -> None:
         "",
         render(result, markdown=True),
     ]
-    (out / "bench.md").write_text("\n".join(md), encoding="utf-8")
+    if name == "bench_nlu":
+        md[4:6] = [
+            "NLU parse time only (`--nlu-only`): the trained model and the"
+            " baseline classify the same messages in one process.",
+            "",
+        ]
+    (out / f"{name}.md").write_text("\n".join(md), encoding="utf-8")
 
 
 # --------------------------------------------------------------------- main
@@ -830,6 +930,18 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
         "warmup": args.warmup,
         "levels": levels,
     }
+    print("timing NLU parses in-process (bot and baseline) ...", flush=True)
+    result["nlu"] = nlu_parse_latency()
+    if args.nlu_only:
+        result["load"] = load_summary(
+            busy_before,
+            machine_busy_seconds(),
+            sum(os.times()[:2]) - own_before,
+            time.monotonic() - started,
+        )
+        add_training_time(result, args.train)
+        result["seconds"] = time.monotonic() - started
+        return result
     with tempfile.TemporaryDirectory(prefix="faq-bench-") as tmp:
         stack = Stack(Path(tmp) / "stack")
         try:
@@ -874,15 +986,20 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
     result["load"] = load_summary(
         busy_before, machine_busy_seconds(), own, time.monotonic() - started
     )
-    if args.train:
-        print("training from scratch (this takes several minutes) ...", flush=True)
+    add_training_time(result, args.train)
+    result["seconds"] = time.monotonic() - started
+    return result
+
+
+def add_training_time(result: Dict[str, Any], train: bool) -> None:
+    """Times a training from scratch now, or adds the last recorded one."""
+    if train:
+        print("training from scratch into a temporary folder ...", flush=True)
         result["train"] = train_from_scratch()
         result["trained_now"] = True
     else:
         result["train"] = last_train_time()
         result["trained_now"] = False
-    result["seconds"] = time.monotonic() - started
-    return result
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -903,6 +1020,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--stack", action="store_true", help="also make stack (nginx, 2 replicas)"
     )
+    parser.add_argument(
+        "--nlu-only", action="store_true", help="only the in-process NLU parse time"
+    )
     parser.add_argument("--out", type=Path, default=REPORTS)
     args = parser.parse_args(argv)
     if not MODEL.exists():
@@ -912,7 +1032,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     write_reports(args.out, result)
     print()
     print(render(result))
-    print(f"wrote {args.out}/bench.json and bench.md in {result['seconds']:.0f} s")
+    print(f"NLU parse: {nlu_line(result['nlu'])}")
+    name = "bench" if result.get("bot") else "bench_nlu"
+    print(f"wrote {args.out}/{name}.json and {name}.md in {result['seconds']:.0f} s")
     return 0
 
 

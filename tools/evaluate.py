@@ -131,6 +131,10 @@ FIGURE_LABELS: Dict[str, str] = {
     "noise_accuracy": "noisy messages (style ruis) accuracy",
     "multi_turn_turn_accuracy": "multi-turn: turns correct",
     "multi_turn_case_accuracy": "multi-turn: cases fully correct",
+    "multi_turn_first_accuracy": "multi-turn: first turns correct",
+    "multi_turn_later_accuracy": "multi-turn: later turns correct",
+    "multi_turn_later_content_accuracy": "  - later turns expecting content",
+    "multi_turn_later_conversation_accuracy": "  - later turns expecting chat",
 }
 
 
@@ -337,6 +341,20 @@ def compute_metrics(
         "multi_turn_case_accuracy": count(
             cases, lambda c: all(accepted(t) for t in c.turns)
         ),
+        "multi_turn_first_accuracy": count(later(turns, first=True), accepted),
+        "multi_turn_later_accuracy": count(later(turns), accepted),
+        "multi_turn_later_content_accuracy": count(
+            [
+                t
+                for t in later(turns)
+                if t.expected in CONTENT_TOPIC_IDS or t.expected == ANY_CONTENT
+            ],
+            accepted,
+        ),
+        "multi_turn_later_conversation_accuracy": count(
+            [t for t in later(turns) if t.expected in CONVERSATION_TOPIC_IDS],
+            accepted,
+        ),
     }
     styles: Dict[str, List[bool]] = defaultdict(list)
     for t in singles:
@@ -350,6 +368,11 @@ def compute_metrics(
         },
         "style_counts": {s: len(v) for s, v in styles.items()},
     }
+
+
+def later(turns: Sequence[Turn], first: bool = False) -> List[Turn]:
+    """Returns the turns after the first of their conversation (or the first)."""
+    return [t for t in turns if (t.index == 1) == first]
 
 
 def _style_key(item: Tuple[str, Any]) -> Tuple[int, str]:

@@ -16,10 +16,13 @@ experiments) use it directly, so every figure is measured on the same code.
   message of several sentences is scored as a whole and per question
   sentence; the question sentences weigh ``question_weight`` (the story
   before a question decides less than the question itself).
-- A message that asks how much of something to take
-  (:func:`server.nlu.text.asks_for_dose`) is personal advice with at least
-  ``dose_confidence``: a safety rule on top of the classifier, because the
-  assistant must never answer such a question with content.
+- Two rules on top of the classifier, each raising one intent to at least
+  ``dose_confidence``: a message that asks how much of something to take
+  (:func:`server.nlu.text.asks_for_dose`) is personal advice, because the
+  assistant must never answer it with content; a message about other
+  nutrients only (:func:`server.nlu.text.names_only_other_nutrients`,
+  "vitamine B12") is off-domain, because it differs from a vitamin D
+  question by a few characters.
 """
 
 from __future__ import annotations
@@ -31,13 +34,20 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.sparse import hstack
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from server.nlu.text import asks_for_dose, clean, sentences
+from server.nlu.text import (
+    asks_for_dose,
+    clean,
+    names_only_other_nutrients,
+    sentences,
+)
 
 MODEL_FILE = "intent_model.skops"
 SETTINGS_FILE = "intent_model.json"
@@ -74,6 +84,9 @@ class ModelSettings:
     dose_intent: str = "persoonlijk_advies"
     #: Its confidence then is at least this (the rest keep their order).
     dose_confidence: float = 0.9
+    #: Intent of every message about other nutrients only ("" = off); the
+    #: same confidence floor.
+    other_nutrient_intent: str = "buiten_domein"
 
 
 class TopicModel:
@@ -88,6 +101,7 @@ class TopicModel:
         self.settings = settings or ModelSettings()
         self.pipeline: Optional[Pipeline] = None
         self.classes: List[str] = []
+        self._fast: Optional[tuple] = None
 
     # ----------------------------------------------------------- training
 
@@ -152,6 +166,7 @@ class TopicModel:
         )
         self.pipeline.fit([clean(t) or t for t in texts], y)
         self.classes = [str(c) for c in self.pipeline.classes_]
+        self._fast = None
         return self
 
     # --------------------------------------------------------- prediction
@@ -165,8 +180,49 @@ class TopicModel:
         """Returns calibrated probabilities (rows: texts, columns: classes).
 
         The texts are used as given (no cleaning, no sentence weighting).
+        Same numbers as the scikit-learn pipeline's ``predict_proba``, computed
+        in a few array operations (:meth:`_compile`): about three times faster
+        per message.
         """
-        return self._require_fitted().predict_proba(list(texts))
+        pipeline = self._require_fitted()
+        fast = self._fast or self._compile()
+        if fast is None:
+            return pipeline.predict_proba(list(texts))
+        vectorizers, weights, bias, slopes, offsets = fast
+        features = hstack([v.transform(list(texts)) for v in vectorizers]).tocsr()
+        scores = np.asarray(features @ weights) + bias
+        proba = expit(-(slopes * scores + offsets))
+        total = proba.sum(axis=1, keepdims=True)
+        uniform = np.full_like(proba, 1.0 / proba.shape[1])
+        proba = np.divide(proba, total, out=uniform, where=total != 0)
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
+
+    def _compile(self) -> Optional[tuple]:
+        """Extracts the arrays of the fitted pipeline for :meth:`predict_proba`.
+
+        Returns None (use the pipeline itself) for anything but the
+        multi-class calibrated LinearSVC this model builds.
+        """
+        pipeline = self._require_fitted()
+        calibrated = pipeline.named_steps["classifier"]
+        members = getattr(calibrated, "calibrated_classifiers_", [])
+        if len(members) != 1 or len(self.classes) < 3:
+            return None
+        member = members[0]
+        svm = member.base_estimator
+        order = list(svm.classes_)
+        if order != list(calibrated.classes_) or member.method != "sigmoid":
+            return None
+        vectorizers = [t for _, t in pipeline.named_steps["features"].transformer_list]
+        self._fast = (
+            vectorizers,
+            np.asarray(svm.coef_.T),
+            np.asarray(svm.intercept_),
+            np.array([c.a_ for c in member.calibrators]),
+            np.array([c.b_ for c in member.calibrators]),
+        )
+        return self._fast
 
     def probabilities(self, text: str) -> np.ndarray:
         """Returns the probabilities of one message, with sentence weighting.
@@ -179,14 +235,23 @@ class TopicModel:
         """
         cleaned = clean(text) or text
         probs = self._weighted(cleaned)
-        dose = self.settings.dose_intent
-        if dose and dose in self.classes and asks_for_dose(cleaned):
-            floor = self.settings.dose_confidence
-            index = self.classes.index(dose)
-            if probs[index] < floor:
-                rest = 1.0 - probs[index]
-                probs = probs * ((1.0 - floor) / rest if rest > 0 else 0.0)
-                probs[index] = floor
+        if asks_for_dose(cleaned):
+            return self._at_least(probs, self.settings.dose_intent)
+        if names_only_other_nutrients(cleaned):
+            return self._at_least(probs, self.settings.other_nutrient_intent)
+        return probs
+
+    def _at_least(self, probs: np.ndarray, intent: str) -> np.ndarray:
+        """Raises one intent to the rules' floor; the others keep their order."""
+        if not intent or intent not in self.classes:
+            return probs
+        floor = self.settings.dose_confidence
+        index = self.classes.index(intent)
+        if probs[index] >= floor:
+            return probs
+        rest = 1.0 - probs[index]
+        probs = probs * ((1.0 - floor) / rest if rest > 0 else 0.0)
+        probs[index] = floor
         return probs
 
     def _weighted(self, cleaned: str) -> np.ndarray:

@@ -191,3 +191,28 @@ def asks_for_dose(text: str) -> bool:
     noise: use it on the cleaned text).
     """
     return bool(_DOSE_REQUEST.search(text))
+
+
+#: The article's own nutrients (also misspelt and abbreviated).
+_OWN_NUTRIENT = re.compile(
+    r"\b(?:magne\w*|mg|vit(?:amine?|amin|\.)?\s*-?d\d?|vitd\d?|d3|d2|k2"
+    r"|vit(?:amine?|amin|\.)?\s*-?k2?|calci\w*)\b",
+    re.IGNORECASE,
+)
+#: Other nutrients and supplements, which the article does not cover.
+_OTHER_NUTRIENT = re.compile(
+    r"\b(?:vit(?:amine?|amin|\.)?\s*-?(?:a|b\d{0,2}|c|e|k1)|b\d{1,2}|ijzer\w*|zink"
+    r"|jodium|selenium|kalium|natrium|koper|chroom|foliumzuur|omega[\s-]?\d*"
+    r"|visolie|krillolie|creatine|collageen|melatonine|probiotica|ashwagandha"
+    r"|biotine|q10|iron|zinc|iodine|folic)\b",
+    re.IGNORECASE,
+)
+
+
+def names_only_other_nutrients(text: str) -> bool:
+    """Returns whether a message is about another nutrient and not ours.
+
+    "In welke producten zit vitamine B12?" differs from a vitamin D question
+    by a few characters; the article covers magnesium, vitamin D and K2 only.
+    """
+    return bool(_OTHER_NUTRIENT.search(text)) and not _OWN_NUTRIENT.search(text)
