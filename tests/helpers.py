@@ -189,3 +189,28 @@ def looks_dutch_error(text: object) -> bool:
     dutch = sum(w in DUTCH_MARKERS for w in words)
     english = sum(w in ENGLISH_WORDS | {"not", "is", "allowed", "found"} for w in words)
     return dutch >= 1 and english <= dutch and "traceback" not in text.lower()
+
+
+def one_answer(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Returns the one answer of a bot turn (the REST reply list), checked.
+
+    The bot answers every user turn with exactly one whole message. After a
+    content answer the feedback question may follow (Ja/Nee buttons, same
+    topic; actions/feedback.py); it is checked and set aside.
+    """
+    from faq.content import CONTENT_TOPIC_IDS, CONVERSATION_TOPIC_IDS, DOSE_PATTERN
+
+    last = (messages[-1].get("custom") or {}) if messages else {}
+    if len(messages) == 2 and last.get("feedback") == "vraag":
+        assert last["topic"] == messages[0]["custom"]["topic"]
+        assert [b["title"] for b in messages[1]["buttons"]] == ["Ja", "Nee"]
+        assert messages[1]["text"] == "Had je hier iets aan?"
+        messages = messages[:1]
+    assert len(messages) == 1, messages
+    message = messages[0]
+    topics = set(CONTENT_TOPIC_IDS) | set(CONVERSATION_TOPIC_IDS)
+    assert message["custom"]["topic"] in topics
+    assert isinstance(message["custom"]["sources"], list)
+    assert looks_dutch(message["text"]), message["text"]
+    assert not DOSE_PATTERN.search(message["text"])
+    return message

@@ -17,8 +17,8 @@ import time
 import pytest
 import requests
 
-from faq.content import CONTENT_TOPIC_IDS, CONVERSATION_TOPIC_IDS, DOSE_PATTERN
-from tests.helpers import looks_dutch
+from faq.content import CONTENT_TOPIC_IDS, CONVERSATION_TOPIC_IDS
+from tests.helpers import looks_dutch, one_answer
 from tools.stack import MODEL, make_stack
 
 pytestmark = [
@@ -27,7 +27,6 @@ pytestmark = [
 ]
 
 REPLY_TIMEOUT = 4.0
-ALL_TOPICS = set(CONTENT_TOPIC_IDS) | set(CONVERSATION_TOPIC_IDS)
 
 
 @pytest.fixture(scope="module")
@@ -41,29 +40,8 @@ def stack(tmp_path_factory):
     stack.stop()
 
 
-def only(messages):
-    """The bot answers every user turn with exactly one whole message.
-
-    After a content answer the feedback question may follow (Ja/Nee buttons,
-    same topic; actions/feedback.py); it is checked and set aside.
-    """
-    last = messages[-1].get("custom") or {} if messages else {}
-    if len(messages) == 2 and last.get("feedback") == "vraag":
-        assert last["topic"] == messages[0]["custom"]["topic"]
-        assert [b["title"] for b in messages[1]["buttons"]] == ["Ja", "Nee"]
-        assert messages[1]["text"] == "Had je hier iets aan?"
-        messages = messages[:1]
-    assert len(messages) == 1, messages
-    message = messages[0]
-    assert message["custom"]["topic"] in ALL_TOPICS
-    assert isinstance(message["custom"]["sources"], list)
-    assert looks_dutch(message["text"]), message["text"]
-    assert not DOSE_PATTERN.search(message["text"])
-    return message
-
-
 def test_the_done_when_question_gets_a_dutch_answer_with_sources(stack, content):
-    message = only(
+    message = one_answer(
         stack.send("nieuw", "waarom heb ik magnesium nodig voor vitamine d?")
     )
 
@@ -78,7 +56,7 @@ def test_the_done_when_question_gets_a_dutch_answer_with_sources(stack, content)
 
 @pytest.mark.parametrize("topic_id", CONTENT_TOPIC_IDS)
 def test_every_content_topic_is_reachable_by_its_button(stack, topic_id, content):
-    message = only(stack.send(f"knop-{topic_id}", f"/{topic_id}"))
+    message = one_answer(stack.send(f"knop-{topic_id}", f"/{topic_id}"))
 
     assert message["custom"]["topic"] == topic_id
     assert message["custom"]["sources"] == list(content.topics[topic_id].sources)
@@ -101,7 +79,7 @@ def test_every_content_topic_is_reachable_by_its_button(stack, topic_id, content
     ],
 )
 def test_conversation_topics_are_reachable_in_dutch(stack, text, topic_id):
-    message = only(stack.send(f"gesprek-{topic_id}", text))
+    message = one_answer(stack.send(f"gesprek-{topic_id}", text))
 
     assert message["custom"]["topic"] == topic_id
     if topic_id in CONVERSATION_TOPIC_IDS:
@@ -110,22 +88,24 @@ def test_conversation_topics_are_reachable_in_dutch(stack, text, topic_id):
 
 def test_follow_ups_continue_the_last_topic(stack, content):
     topic = content.topics["vitamine_d_zonlicht"]
-    first = only(stack.send("vervolg", "hoe lang moet ik in de zon voor vitamine d?"))
+    first = one_answer(
+        stack.send("vervolg", "hoe lang moet ik in de zon voor vitamine d?")
+    )
     assert first["custom"]["topic"] == topic.id
 
-    more = only(stack.send("vervolg", "vertel meer"))
+    more = one_answer(stack.send("vervolg", "vertel meer"))
     assert more["custom"]["topic"] == topic.id
     assert more["custom"]["answer"] == "lang"
     assert more["text"].startswith(topic.long)
 
-    sources = only(stack.send("vervolg", "welke bronnen?"))
+    sources = one_answer(stack.send("vervolg", "welke bronnen?"))
     assert sources["custom"]["topic"] == topic.id
     for number in topic.sources:
         assert content.sources[number].url in sources["text"]
 
 
 def test_personal_advice_gives_no_dose_and_offers_the_general_topic(stack):
-    advice = only(
+    advice = one_answer(
         stack.send("advies", "ik ben zwanger, hoeveel IE vitamine d mag ik slikken?")
     )
     assert advice["custom"]["topic"] == "persoonlijk_advies"
@@ -133,7 +113,7 @@ def test_personal_advice_gives_no_dose_and_offers_the_general_topic(stack):
     assert advice["buttons"]
 
     offered = advice["buttons"][0]["payload"].lstrip("/")
-    answer = only(stack.send("advies", "ja graag"))
+    answer = one_answer(stack.send("advies", "ja graag"))
     assert answer["custom"]["topic"] == offered
 
 
@@ -192,7 +172,7 @@ def test_bad_requests_get_a_dutch_4xx(stack, body, status):
     ],
 )
 def test_empty_or_huge_messages_get_a_short_dutch_reply(stack, text, reason):
-    message = only(stack.send("raar", text))
+    message = one_answer(stack.send("raar", text))
     assert message["custom"] == {"topic": "fallback", "sources": [], "reason": reason}
 
 
@@ -201,18 +181,18 @@ def test_empty_or_huge_messages_get_a_short_dutch_reply(stack, text, reason):
     ["🙂🙂🙂", "<script>alert(1)</script> wat doet vitamine d?", "ñ¿¡ äöü ß €", "?"],
 )
 def test_odd_input_never_crashes(stack, text):
-    message = only(stack.send("odd", text))
+    message = one_answer(stack.send("odd", text))
     assert "<script>" not in message["text"]
 
 
 def test_a_conversation_survives_a_server_restart(stack):
-    first = only(stack.send("herstart", "wat doet vitamine d in je lichaam?"))
+    first = one_answer(stack.send("herstart", "wat doet vitamine d in je lichaam?"))
     assert first["custom"]["topic"] == "functie_vitamine_d"
 
     stack.stop_rasa()
     stack.start_rasa()
 
-    more = only(stack.send("herstart", "vertel meer"))
+    more = one_answer(stack.send("herstart", "vertel meer"))
     assert more["custom"]["topic"] == "functie_vitamine_d"
     assert more["custom"]["answer"] == "lang"
 
@@ -236,7 +216,7 @@ def test_a_slow_action_server_still_gets_a_dutch_apology_in_time(stack):
     thread.start()
     try:
         started = time.monotonic()
-        message = only(stack.send("traag", "welke voeding bevat vitamine d?"))
+        message = one_answer(stack.send("traag", "welke voeding bevat vitamine d?"))
         elapsed = time.monotonic() - started
     finally:
         server.shutdown()
@@ -249,7 +229,7 @@ def test_a_slow_action_server_still_gets_a_dutch_apology_in_time(stack):
 
 def test_a_dead_action_server_still_gets_a_dutch_apology(stack):
     stack.stop_actions()
-    message = only(
+    message = one_answer(
         stack.send("dood", "wat zijn de gevolgen van een vitamine d tekort?")
     )
 
@@ -258,4 +238,4 @@ def test_a_dead_action_server_still_gets_a_dutch_apology(stack):
     assert "klantenservice" in message["text"]
 
     # Replies that need no action server still work.
-    assert only(stack.send("dood", "hallo"))["custom"]["topic"] == "groet"
+    assert one_answer(stack.send("dood", "hallo"))["custom"]["topic"] == "groet"
