@@ -89,6 +89,12 @@ def settings(stack: Path, environ: Mapping[str, str]) -> Dict[str, str]:
         "FAQ_REDIS_PASSWORD": redis_password,
         "FAQ_REDIS_URL": f"{redis}/0",
         "FAQ_RATE_LIMIT_STORAGE": f"{redis}/2",
+        # WhatsApp's handled message ids and queue: shared by the replicas, so
+        # a retried delivery is recognised whichever replica receives it.
+        "FAQ_WHATSAPP_STORE_URL": (
+            f"postgresql://faq:{environ['FAQ_PG_PASSWORD']}@127.0.0.1:"
+            f"{environ['STACK_PG_PORT']}/faq"
+        ),
         # nginx is the one proxy in front: take the client from X-Forwarded-For.
         "SANIC_PROXIES_COUNT": "1",
         "SQL_POOL_SIZE": "8",

@@ -131,10 +131,13 @@ logger = logging.getLogger(__name__)
 
 
 def private_file(path: Path) -> None:
-    """Creates ``path`` (and its folder) readable and writable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.parent != Path(".") and path.parent.resolve() != Path.cwd():
-        os.chmod(path.parent, 0o700)
+    """Creates ``path`` readable and writable by the owner only.
+
+    A missing folder is created private (0700); an existing one keeps its
+    mode (``make stack`` lets the daemons' users pass through ``var/``).
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)

@@ -367,6 +367,7 @@ class RemoteStack:
         self.jwt_secret: Optional[str] = None
         self.rasa_ports = _ports("STACK_RASA_PORTS", "5101 5102")
         self.action_ports = _ports("STACK_ACTIONS_PORTS", "5151 5152")
+        self.pg_port = _ports("STACK_PG_PORT", "5433")[0]
         #: The port a fake action server may take once the real ones stopped.
         self.action_port = self.action_ports[0]
         self.replica_urls = [f"http://127.0.0.1:{p}" for p in self.rasa_ports]
@@ -390,11 +391,25 @@ class RemoteStack:
         return [f"{prefix}{n}" for n in range(1, count + 1)]
 
     def wait_healthy(self, timeout: float = 300) -> None:
-        """Waits until every replica, action server and nginx answers."""
+        """Waits until PostgreSQL, every replica, action server and nginx answer.
+
+        A turn taken while PostgreSQL is still starting is (rightly) not
+        stored, so a test that follows a database fault waits for it too.
+        """
+        deadline = time.monotonic() + timeout
+        while (
+            subprocess.run(
+                ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
+                check=False,
+            ).returncode
+            != 0
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL on {self.pg_port} not up")
+            time.sleep(0.5)
         urls = [f"{u}/webhooks/rest/" for u in self.replica_urls]
         urls += [f"http://127.0.0.1:{p}/health" for p in self.action_ports]
         urls.append(f"{self.url}/webhooks/rest/")
-        deadline = time.monotonic() + timeout
         for url in urls:
             while True:
                 try:
