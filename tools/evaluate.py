@@ -37,7 +37,7 @@ move across FallbackClassifier thresholds: a DIAGNOSTIC that must not be used
 to choose them (``make tune`` chooses on the training data).
 
 Usage:
-    python -m tools.evaluate [--sets dev,blind_a,blind_b] [--no-cv] [--workers N]
+    python -m tools.evaluate [--sets dev,blind_a,blind_c] [--no-cv] [--workers N]
     python -m tools.evaluate --sweep
 """
 
@@ -161,6 +161,9 @@ SETS: Tuple[EvalSet, ...] = (
     ),
     EvalSet(
         "blind_b", "blind set B (tests/blind/set_b.yml)", BLIND / "set_b.yml", True
+    ),
+    EvalSet(
+        "blind_c", "blind set C (tests/blind/set_c.yml)", BLIND / "set_c.yml", True
     ),
 )
 
@@ -1016,7 +1019,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_a``, ``blind_b``).
+        names: Which sets to run (``dev``, ``blind_a``, ``blind_b``, ``blind_c``).
         with_cv: Whether to run the cross-validation too.
 
     Returns:
