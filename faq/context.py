@@ -31,12 +31,15 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
         r"|wat (?:kan|kun|moet) (?:ik|je) dan|wat doe (?:ik|je) dan"
         r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?doen"
-        r"|hoe kom (?:ik|je) (?:dan )?(?:wel )?aan"
+        r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
         r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplossing|verhelpen"
         r"|als dat niet lukt|als het niet lukt|lukt dat niet|zon niet schijnt"
-        r"|geen zon|zonder zon|prevent\w*|what can i do)\b",
+        r"|geen zon|zonder zon|prevent\w*"
+        r"|what (?:can|could|should|do) (?:i|you|we|one) do"
+        r"|how (?:do|can) (?:i|you|we) get (?:it|enough|them))\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
         r"|achter ?komen|daarachter|erachter|find out|bij wie (?:moet|kan|kun)"
+        r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
         r"|meten|meet|test\w*|bloed\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
@@ -67,6 +70,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"(?!\s+(?:niet|schijnt niet))",
         "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*"
         r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
+        r"|vul\w* (?:\w+ ){0,3}aan"
         r"|neem (?:ik|je)|neem je|nemen|innemen|pills?)\b",
         "vorm": r"\b(?:vorm\w*|soort\w*|variant\w*|citraat|bisglycinaat"
         r"|badkristal\w*|olie|via de huid|form|type)\b",
@@ -85,6 +89,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
 KIND_PRIORITY: Tuple[Text, ...] = (
     "omgekeerd",
     "vaststellen",
+    "oplossing",
     "klachten",
     "tekort",
     "gevolgen",
@@ -94,12 +99,13 @@ KIND_PRIORITY: Tuple[Text, ...] = (
     "supplement",
     "vorm",
     "seizoen",
-    "oplossing",
     "samen",
     "balans",
     "werking",
 )
 assert sorted(KIND_PRIORITY) == sorted(FOLLOW_UP_KINDS) == sorted(KIND_PATTERNS)
+#: Kinds that name a way to get a nutrient: more specific than a remedy.
+ROUTE_KINDS = frozenset({"voeding", "zon", "supplement", "vorm"})
 
 #: A nutrient named in the message: then it is not elliptical about one.
 _NUTRIENT = re.compile(
@@ -125,6 +131,13 @@ _ANAPHOR = re.compile(
 _CONTINUATION = re.compile(
     r"^\s*(?:en|maar|ook|dus|oké?|ok|oke|allee|en als|and|but|so|what about"
     r"|hoe zit het|hoe zit dat|geldt)\b",
+    re.IGNORECASE,
+)
+#: A follow-up asking why ("waarom is die balans zo belangrijk?", "en waarom
+#: hebben veel mensen er te weinig van?") asks to explain the last answer.
+_WHY = re.compile(
+    r"^\W*(?:(?:en|maar|ok\w*|dus|and|but|so)\W+)?"
+    r"(?:waarom|why|hoe komt (?:dat|het))\b",
     re.IGNORECASE,
 )
 #: Where "en magnesium?" goes when the last topic says nothing about it.
@@ -154,8 +167,17 @@ class Resolution:
 
 
 def kinds_in(text: Text) -> List[Text]:
-    """Returns the follow-up kinds a message signals, in priority order."""
-    return [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
+    """Returns the follow-up kinds a message signals, in priority order.
+
+    A remedy ("oplossing") comes before the problem it names ("hoe voorkom
+    je dat tekort?"), but after a route the message names itself ("en hoe
+    voorkom je dat, via de zon?").
+    """
+    kinds = [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
+    if "oplossing" in kinds and any(kind in ROUTE_KINDS for kind in kinds):
+        kinds.remove("oplossing")
+        kinds.append("oplossing")
+    return kinds
 
 
 def is_elliptical(text: Text, nutrient_allowed: bool = False) -> bool:
@@ -226,6 +248,10 @@ def resolve(
         if not ((unsure or refused) and is_elliptical(text, nutrient_allowed=True)):
             return None
     else:
+        if _WHY.search(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
+            # the reason behind what was just said, not another side of it;
+            # a route it names ("waarom dan niet via de zon?") still leads there
+            return Resolution(last.id)
         for kind in kinds:
             target = last.follow_ups.get(kind)
             if target:

@@ -265,3 +265,43 @@ def test_round_two_kinds(last, text, expected, content):
 
 def test_zonder_is_no_sun():
     assert "zon" not in kinds_in("en zonder magnesium?")
+
+
+@pytest.mark.parametrize(
+    ("last", "text", "expected"),
+    [
+        # a why-question explains the last answer, even when it names a kind
+        ("samenwerking_mg_d", "en waarom is dat evenwicht zo belangrijk?", None),
+        (
+            "magnesium_voeding",
+            "maar waarom hebben zoveel mensen er te weinig van?",
+            None,
+        ),
+        # ... unless it names a route or the other direction
+        ("vitamine_d_supplementen", "waarom dan niet gewoon via de zon?", "zon"),
+        ("magnesium_activeert_vitamine_d", "waarom geldt dat ook andersom?", "omg"),
+        # a remedy comes before the problem it names, a named route before both
+        ("functie_vitamine_d", "hoe voorkom je zo'n tekort?", "vitamine_d_zonlicht"),
+        (
+            "vitamine_d_zonlicht",
+            "maar wat als dat niet lukt?",
+            "vitamine_d_supplementen",
+        ),
+        ("vitamine_d_tekort_risicogroepen", "hoe voorkom je dat, met eten?", "voed"),
+        ("functie_vitamine_d", "hoe kom ik daar dan aan?", "vitamine_d_zonlicht"),
+        ("vitamine_d_zonlicht", "what can you do then?", "vitamine_d_supplementen"),
+        # the split verb of "aanvullen", and who helps to find out
+        ("magnesium_voeding", "hoe vul ik dat aan?", "magnesium_vormen"),
+        ("tekort_symptomen", "wie kan me daarmee helpen?", "tekort_vaststellen"),
+    ],
+)
+def test_why_remedy_and_route_follow_ups(last, text, expected, content):
+    short = {
+        None: last,
+        "zon": "vitamine_d_zonlicht",
+        "omg": "vitamine_d_verhoogt_magnesiumbehoefte",
+        "voed": "vitamine_d_voeding",
+    }
+    resolution = resolve(text, last, content)
+    assert resolution is not None
+    assert resolution.topic == short.get(expected, expected)
