@@ -176,7 +176,8 @@ _HOW_MUCH = r"hoe ?ve{1,2}l+e?"
 _DOSE_REQUEST = re.compile(
     r"\b(?:dosis|dosissen|dosering\w*|doseren|dose|doses|dosage)\b"
     rf"|\b{_HOW_MUCH}\s+{_UNIT}\b|\bwelke hoeveelheid\b"
-    rf"|\b(?:how many|how much)\b.{{0,40}}\b(?:{_UNIT}|take|give|should)\b"
+    r"|\b(?:how many|how much)\b(?!\s+(?:skin|sun\w*|time|fish|food)\b)"
+    rf".{{0,40}}\b(?:{_UNIT}|take|give|should)\b"
     rf"|\b{_HOW_MUCH}\b.{{0,60}}"
     r"\b(?:moet|mag|kan|zou|moeten|mogen|kunnen|moete|moogt)\b"
     r".{0,40}\b(?:nemen|slikken|innemen|gebruiken|geven|suppleren|pakken|krijgen)\b"
@@ -624,6 +625,10 @@ def asks_personal_advice(text: str) -> bool:
     decide = bool(_DECIDE.search(asked))
     decide_take = bool(_DECIDE_TAKE.search(asked))
     if situation and decide_take:
+        return True
+    if decide_take and _OTHER_NUTRIENT.search(_OWN_NUTRIENT.sub(" ", asked)):
+        # taking ours with another supplement ("kan ik magnesium en ijzer
+        # samen nemen?"): an interaction question for a doctor or pharmacist
         return True
     if not (about_ours or _POINTS_BACK.search(asked)):
         # another subject ("moet mijn dochter de hpv prik?") is off-domain,
