@@ -275,6 +275,10 @@ class ContextOrReplyAction(AnswerTopicAction, metaclass=abc.ABCMeta):
     def reply_plain(self, dispatcher: CollectingDispatcher) -> None:
         """Sends the reply for a message that is not a follow-up."""
 
+    #: Whether the NLU took the message for off-domain (see
+    #: :func:`faq.context.resolve`).
+    refused = False
+
     async def run(
         self,
         dispatcher: CollectingDispatcher,
@@ -282,7 +286,7 @@ class ContextOrReplyAction(AnswerTopicAction, metaclass=abc.ABCMeta):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Answers from context, or sends the plain reply."""
-        resolved = self.resolve_from_context(tracker)
+        resolved = self.resolve_from_context(tracker, refused=self.refused)
         if resolved is not None:
             return self.answer(
                 dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
@@ -293,6 +297,8 @@ class ContextOrReplyAction(AnswerTopicAction, metaclass=abc.ABCMeta):
 
 class ActionOutOfDomain(ContextOrReplyAction):
     """Refuses questions outside the article, unless context makes them clear."""
+
+    refused = True
 
     def name(self) -> Text:
         """Unique identifier of the action."""

@@ -216,7 +216,7 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
         )
 
     def resolve_from_context(
-        self, tracker: Tracker, unsure: bool = False
+        self, tracker: Tracker, unsure: bool = False, refused: bool = False
     ) -> Optional[Resolution]:
         """Resolves an elliptical follow-up against the last topic answered.
 
@@ -225,6 +225,8 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
                 message's text and its NLU ranking.
             unsure: Whether the NLU was unsure (then related topics in the
                 ranking may decide, see :func:`faq.context.resolve`).
+            refused: Whether the NLU took the message for off-domain (then
+                the last topic may decide when it ranks high).
 
         Returns:
             The topic the context gives the message, or None.
@@ -238,7 +240,12 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
             for entry in message.get("intent_ranking") or []
         ]
         return resolve(
-            text, tracker.get_slot(SLOT_LAST_TOPIC), self.content, ranking, unsure
+            text,
+            tracker.get_slot(SLOT_LAST_TOPIC),
+            self.content,
+            ranking,
+            unsure,
+            refused,
         )
 
     @staticmethod

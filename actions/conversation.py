@@ -13,12 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.base import (
+    SLOT_LAST_TOPIC,
     SLOT_OFFERED_TOPIC,
     TopicAction,
     ranked_content_topics,
     topic_button,
 )
 from actions.handoff import hand_off
+from faq.context import continues_last_topic
 from faq.privacy import mask_id
 
 logger = logging.getLogger(__name__)
@@ -30,7 +32,13 @@ SLOT_HANDOFF_AT = "handoff_op"
 #: topic: the first pattern found in the message wins.
 ADVICE_TOPICS_BY_KEYWORD = (
     (re.compile(r"\bk2\b", re.IGNORECASE), "vitamine_k2"),
-    (re.compile(r"bloed|test|tekort|waarde|nmol", re.IGNORECASE), "tekort_vaststellen"),
+    (
+        re.compile(
+            r"\bbloed(?:test|onderzoek|waarde|uitslag|prik)?\b|test|tekort|waarde|nmol",
+            re.IGNORECASE,
+        ),
+        "tekort_vaststellen",
+    ),
     (
         re.compile(r"vit(amine)?\.?\s*d|\bd3\b|\bie\b|\biu\b|druppel", re.IGNORECASE),
         "vitamine_d_supplementen",
@@ -44,7 +52,9 @@ class ActionPersonalAdvice(TopicAction):
 
     The assistant never gives a dose or a personal recommendation. It refers
     the user to a doctor or therapist and offers what the article says in
-    general about the closest content topic (from the NLU ranking).
+    general about the closest content topic (from the NLU ranking), or about
+    the topic just answered when the question leans on it ("mag ik dat ook
+    met mijn medicijnen?").
     """
 
     def name(self) -> Text:
@@ -60,6 +70,10 @@ class ActionPersonalAdvice(TopicAction):
         """Sends the refusal plus an offer of the closest general topic."""
         candidates = ranked_content_topics(tracker, self.content, exclude=["bronnen"])
         text = tracker.latest_message.get("text") or ""
+        last = self.content.topic(tracker.get_slot(SLOT_LAST_TOPIC) or "")
+        if last is not None and continues_last_topic(text, last.id):
+            # "mag ik die ook met mijn medicijnen?": about the topic just answered
+            candidates = [last, *(t for t in candidates if t.id != last.id)]
         for pattern, topic_id in ADVICE_TOPICS_BY_KEYWORD:
             topic = self.content.topics[topic_id]
             if pattern.search(text) and topic not in candidates:

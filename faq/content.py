@@ -84,6 +84,7 @@ FOLLOW_UP_KINDS: Tuple[Text, ...] = (
     "zon",
     "supplement",
     "vorm",
+    "seizoen",
     "risico",
     "samen",
     "balans",

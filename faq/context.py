@@ -30,12 +30,16 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wat doe (?:ik|je) (?:er|daar) (?:\w+ )?aan"
         r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
         r"|wat (?:kan|kun|moet) (?:ik|je) dan|wat doe (?:ik|je) dan"
-        r"|hoe kom (?:ik|je) (?:dan )?(?:wel )?aan"
+        r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?doen"
+        r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
         r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplossing|verhelpen"
         r"|als dat niet lukt|als het niet lukt|lukt dat niet|zon niet schijnt"
-        r"|geen zon|zonder zon|prevent\w*|what can i do)\b",
+        r"|geen zon|zonder zon|prevent\w*"
+        r"|what (?:can|could|should|do) (?:i|you|we|one) do"
+        r"|how (?:do|can) (?:i|you|we) get (?:it|enough|them))\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
         r"|achter ?komen|daarachter|erachter|find out|bij wie (?:moet|kan|kun)"
+        r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
         r"|meten|meet|test\w*|bloed\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
@@ -43,7 +47,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         "klachten": r"\b(?:klacht\w*|symptom\w*|signa(?:al|len)|merk\w*|voel\w*"
         r"|herken\w*|verschijnsel\w*|let(?:ten)? (?:ik |je )?(?:\w+ )?op|opletten"
         r"|notice)\b",
-        "tekort": r"\b(?:te weinig|tekort\w*|niet genoeg|onvoldoende|gebrek\w*"
+        # not "te weinig binnen(krijgen)": that is about the intake (voeding)
+        "tekort": r"\b(?:te weinig(?!(?: \w+){0,2} binnen)|tekort\w*"
+        r"|niet genoeg(?!(?: \w+){0,2} binnen)|onvoldoende|gebrek\w*"
         r"|te laag|too little|not enough|deficien\w*|shortage)\b",
         "gevolgen": r"\b(?:gevolg\w*|wat gebeurt|wat als|what if|erg|gevaarlijk"
         r"|schadelijk|kwaad|consequen\w*|happens?|dangerous|risico's van)\b",
@@ -51,23 +57,31 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|zwanger\w*|donkere huid|getinte huid|binnenzitters|risicogroep\w*"
         r"|who|elderly)\b",
         "voeding": r"\b(?:eten|eet|voeding\w*|voedsel|maaltijd\w*|dieet|producten"
+        r"|(?:te weinig|niet genoeg)(?: \w+){0,2} binnen\w*|uit halen"
+        r"|uithalen|halen uit|haal (?:je|ik) het"
         r"|waar zit|waarin|zit (?:het|dat|dit|die|er) (?:veel )?in(?=\s*[?.!]|\s*$)"
         r"|eieren|ei|vis|zalm"
         r"|haring|makreel|noten|zaden|groente\w*|spinazie|chocola\w*|cacao"
         r"|food|diet|eat)\b",
         # not "geen zon" / "als de zon niet schijnt": that asks for an alternative
-        "zon": r"\b(?<!geen )(?<!zonder )(?:zon\w*|buiten|daglicht|sun\w*|zomer"
-        r"|summer)\b"
+        # not "behalve de zon" (something else than the sun) nor "zonder"
+        "zon": r"\b(?<!geen )(?<!zonder )(?<!behalve de )(?<!naast de )"
+        r"(?:zon(?!der)\w*|buiten|daglicht|sun\w*|zomer|summer)\b"
         r"(?!\s+(?:niet|schijnt niet))",
         "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*"
         r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
+        r"|vul\w* (?:\w+ ){0,3}aan"
         r"|neem (?:ik|je)|neem je|nemen|innemen|pills?)\b",
         "vorm": r"\b(?:vorm\w*|soort\w*|variant\w*|citraat|bisglycinaat"
         r"|badkristal\w*|olie|via de huid|form|type)\b",
+        # "en in de winter?": the season (the sun is in "zon")
+        "seizoen": r"\b(?:winter\w*|herfst\w*|najaar|donkere (?:maanden|dagen|periode)"
+        r"|koude maanden|oktober|november|december|januari|februari|maart)\b",
         "samen": r"\b(?:samen|combiner\w*|combinatie|tegelijk\w*|met elkaar"
         r"|iets bij|erbij|daarbij|together|combine\w*)\b",
         "balans": r"\b(?:balans|evenwicht|verhouding|disbalans|balance)\b",
         "werking": r"\b(?:wat doet|doet het|waar is \w+ goed voor|waarvoor"
+        r"|(?:waar|hoe) gebeurt|welke organen|omzetting|omgezet"
         r"|functie|nut|rol|helpt|hoe werkt|what does)\b",
     }.items()
 }
@@ -75,6 +89,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
 KIND_PRIORITY: Tuple[Text, ...] = (
     "omgekeerd",
     "vaststellen",
+    "oplossing",
     "klachten",
     "tekort",
     "gevolgen",
@@ -83,12 +98,14 @@ KIND_PRIORITY: Tuple[Text, ...] = (
     "zon",
     "supplement",
     "vorm",
-    "oplossing",
+    "seizoen",
     "samen",
     "balans",
     "werking",
 )
 assert sorted(KIND_PRIORITY) == sorted(FOLLOW_UP_KINDS) == sorted(KIND_PATTERNS)
+#: Kinds that name a way to get a nutrient: more specific than a remedy.
+ROUTE_KINDS = frozenset({"voeding", "zon", "supplement", "vorm"})
 
 #: A nutrient named in the message: then it is not elliptical about one.
 _NUTRIENT = re.compile(
@@ -105,7 +122,8 @@ _OTHER_SUBJECT = re.compile(
 )
 #: Words that point back to what was just said.
 _ANAPHOR = re.compile(
-    r"\b(?:dat|dit|die|deze|daar\w*|hier\w*|ervan|er|het|ze|zo'n|zo|dan|nog"
+    r"\b(?:dat|dit|die|deze|daar\w*|hier\w*|ervan|er|het|ze|zo'n|zo|dan|nog|da"
+    r"|eraan|erin|erbij|erover|ermee|erop|ervoor|erna|eruit|erachter|erdoor"
     r"|that|this|it|those|them|there|then)\b",
     re.IGNORECASE,
 )
@@ -113,6 +131,13 @@ _ANAPHOR = re.compile(
 _CONTINUATION = re.compile(
     r"^\s*(?:en|maar|ook|dus|oké?|ok|oke|allee|en als|and|but|so|what about"
     r"|hoe zit het|hoe zit dat|geldt)\b",
+    re.IGNORECASE,
+)
+#: A follow-up asking why ("waarom is die balans zo belangrijk?", "en waarom
+#: hebben veel mensen er te weinig van?") asks to explain the last answer.
+_WHY = re.compile(
+    r"^\W*(?:(?:en|maar|ok\w*|dus|and|but|so)\W+)?"
+    r"(?:waarom|why|hoe komt (?:dat|het))\b",
     re.IGNORECASE,
 )
 #: Where "en magnesium?" goes when the last topic says nothing about it.
@@ -126,6 +151,11 @@ DEFAULT_TOPIC_FOR_NUTRIENT: Dict[Text, Text] = {
 SHARED_NUTRIENTS = ("magnesium", "vitamine_d")
 #: Longer messages say what they are about; follow-ups are short.
 MAX_ELLIPTICAL_WORDS = 14
+#: A follow-up this short that signals no kind ("is dat genoeg?", "hoe dan?")
+#: asks for more of the same topic when the NLU is unsure.
+MAX_SAME_TOPIC_WORDS = 5
+#: Content topics of the NLU ranking the context may choose from.
+NEAR_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -137,8 +167,17 @@ class Resolution:
 
 
 def kinds_in(text: Text) -> List[Text]:
-    """Returns the follow-up kinds a message signals, in priority order."""
-    return [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
+    """Returns the follow-up kinds a message signals, in priority order.
+
+    A remedy ("oplossing") comes before the problem it names ("hoe voorkom
+    je dat tekort?"), but after a route the message names itself ("en hoe
+    voorkom je dat, via de zon?").
+    """
+    kinds = [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
+    if "oplossing" in kinds and any(kind in ROUTE_KINDS for kind in kinds):
+        kinds.remove("oplossing")
+        kinds.append("oplossing")
+    return kinds
 
 
 def is_elliptical(text: Text, nutrient_allowed: bool = False) -> bool:
@@ -174,6 +213,7 @@ def resolve(
     content: Content,
     ranking: Sequence[Tuple[Text, float]] = (),
     unsure: bool = False,
+    refused: bool = False,
 ) -> Optional[Resolution]:
     """Returns the topic an elliptical follow-up asks about, or None.
 
@@ -182,11 +222,16 @@ def resolve(
         last_topic: The content topic answered just before (``laatste_topic``).
         content: The loaded content (for ``follow_ups`` and ``related``).
         ranking: The NLU ranking of the message, (intent, confidence), best
-            first; only used when ``unsure``.
+            first.
         unsure: Whether the NLU was unsure (fallback). Then, without a kind
-            in the message (or when it names a nutrient), the best-ranked
-            among the top three of the last topic itself and its follow-up
-            and related topics is taken.
+            in the message (or when it names a nutrient), the last topic
+            itself when the message is a bare "is dat genoeg?" or when it is
+            among the top three content topics of the ranking, else the
+            best-ranked of its follow-up and related topics there.
+        refused: Whether the NLU took the message for off-domain. Then only a
+            kind in the message, or the last topic among the top two content
+            topics of the ranking ("is het echt een hormoon?" after the
+            vitamin D answer), decides.
 
     Returns:
         The resolution, or None when the message is not an elliptical
@@ -195,22 +240,47 @@ def resolve(
     last = content.topic(last_topic) if last_topic else None
     if last is None:
         return None
-    if not is_elliptical(text):
+    elliptical = is_elliptical(text)
+    kinds = kinds_in(text)
+    if not elliptical:
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
-        if not (unsure and is_elliptical(text, nutrient_allowed=True)):
+        if not ((unsure or refused) and is_elliptical(text, nutrient_allowed=True)):
             return None
     else:
-        for kind in kinds_in(text):
+        if _WHY.search(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
+            # the reason behind what was just said, not another side of it;
+            # a route it names ("waarom dan niet via de zon?") still leads there
+            return Resolution(last.id)
+        for kind in kinds:
             target = last.follow_ups.get(kind)
             if target:
                 return Resolution(target, kind)
-    if unsure:
-        near = {last.id, *last.follow_ups.values(), *last.related}
-        for name, _ in candidates(ranking)[:3]:
-            if name in near:
-                return Resolution(name)
+    ranked = [name for name, _ in candidates(ranking)]
+    if refused:
+        return Resolution(last.id) if last.id in ranked[:2] else None
+    if not unsure:
+        return None
+    if not kinds and (
+        last.id in ranked[:NEAR_CANDIDATES]
+        or (elliptical and len(re.findall(r"\w+", text)) <= MAX_SAME_TOPIC_WORDS)
+    ):
+        return Resolution(last.id)
+    near = {last.id, *last.follow_ups.values(), *last.related}
+    for name in ranked[:NEAR_CANDIDATES]:
+        if name in near:
+            return Resolution(name)
     return None
+
+
+def continues_last_topic(text: Text, last_topic: Optional[Text]) -> bool:
+    """Returns whether a message (a personal question, say) leans on the last topic.
+
+    "kan ik die gewoon nemen met mijn bloeddrukpillen?" after the answer on
+    vitamin D supplements is about those supplements: the general topic to
+    offer with the refusal is the last one.
+    """
+    return bool(last_topic) and is_elliptical(text, nutrient_allowed=True)
 
 
 def candidates(

@@ -275,6 +275,27 @@ async def test_personal_advice_finds_the_general_topic_in_the_words(
     assert slot(events, "aangeboden_topic") == offered
 
 
+async def test_personal_advice_about_the_last_answer_offers_that_topic(
+    dispatcher, domain
+):
+    # "die" = the supplements just explained; "bloeddrukpillen" is no blood test
+    ranking = [
+        {"name": "persoonlijk_advies", "confidence": 0.9},
+        {"name": "tekort_vaststellen", "confidence": 0.05},
+    ]
+    tracker = make_tracker(
+        "persoonlijk_advies",
+        ranking=ranking,
+        text="kan ik die gewoon nemen met mijn bloeddrukpillen?",
+        slots={"laatste_topic": "vitamine_d_supplementen"},
+    )
+    events, message = await run(ActionPersonalAdvice(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "persoonlijk_advies"
+    assert message["buttons"][0]["payload"] == "/vitamine_d_supplementen"
+    assert slot(events, "aangeboden_topic") == "vitamine_d_supplementen"
+
+
 async def test_personal_advice_without_a_related_topic(dispatcher, domain):
     tracker = make_tracker(
         "persoonlijk_advies", ranking=[{"name": "persoonlijk_advies", "confidence": 1}]

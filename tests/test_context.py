@@ -193,3 +193,115 @@ def test_the_nutrient_follow_up(content):
         "vitamine_k2"
     )
     assert nutrient_follow_up(None, "vitamine_d") == "functie_vitamine_d"
+
+
+def test_when_unsure_a_bare_follow_up_stays_on_the_last_topic(content):
+    ranking = [("nlu_fallback", 0.4), ("vitamine_d_zonlicht", 0.3)]
+    resolution = resolve("is dat genoeg?", "vitamine_d_voeding", content, ranking, True)
+    assert resolution is not None and resolution.topic == "vitamine_d_voeding"
+    # the last topic among the top three wins over a related one ranked higher
+    ranking = [
+        ("nlu_fallback", 0.45),
+        ("vitamine_d_supplementen", 0.2),
+        ("vitamine_d_zonlicht", 0.1),
+    ]
+    text = "en in de zomer, lukt dat dan wel goed?"
+    assert kinds_in(text) == ["zon"]
+    resolution = resolve(text, "vitamine_d_voeding", content, ranking, True)
+    assert resolution is not None and resolution.topic == "vitamine_d_zonlicht"
+    text = "en hoe lukt dat dan eigenlijk precies?"
+    assert kinds_in(text) == []
+    resolution = resolve(text, "vitamine_d_zonlicht", content, ranking, True)
+    assert resolution is not None and resolution.topic == "vitamine_d_zonlicht"
+
+
+def test_an_off_domain_guess_yields_to_the_last_topic_only_when_it_ranks_high(
+    content,
+):
+    text = "is het echt een hormoon?"
+    ranking = [("buiten_domein", 0.7), ("functie_vitamine_d", 0.2), ("groet", 0.1)]
+    assert resolve(text, "functie_vitamine_d", content, ranking) is None
+    resolution = resolve(text, "functie_vitamine_d", content, ranking, refused=True)
+    assert resolution is not None and resolution.topic == "functie_vitamine_d"
+    far = [
+        ("buiten_domein", 0.9),
+        ("vitamine_k2", 0.04),
+        ("bronnen", 0.03),
+        ("functie_vitamine_d", 0.02),
+    ]
+    assert (
+        resolve("hoe laat is het?", "functie_vitamine_d", content, far, refused=True)
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("last", "text", "expected"),
+    [
+        ("vitamine_d_zonlicht", "en in de winter?", "vitamine_d_zonlicht"),
+        ("functie_vitamine_d", "en in de herfst?", "vitamine_d_tekort_risicogroepen"),
+        (
+            "magnesium_voeding",
+            "waarom krijgen veel mensen er te weinig van binnen?",
+            "magnesium_voeding",
+        ),
+        (
+            "functie_vitamine_d",
+            "waar kan je het nog meer uit halen behalve de zon?",
+            "vitamine_d_voeding",
+        ),
+        (
+            "magnesium_activeert_vitamine_d",
+            "waar gebeurt dat in je lichaam?",
+            "magnesium_activeert_vitamine_d",
+        ),
+        ("vitamine_d_zonlicht", "wa moet ge dan doen?", "vitamine_d_supplementen"),
+    ],
+)
+def test_round_two_kinds(last, text, expected, content):
+    resolution = resolve(text, last, content)
+    assert resolution is not None and resolution.topic == expected
+
+
+def test_zonder_is_no_sun():
+    assert "zon" not in kinds_in("en zonder magnesium?")
+
+
+@pytest.mark.parametrize(
+    ("last", "text", "expected"),
+    [
+        # a why-question explains the last answer, even when it names a kind
+        ("samenwerking_mg_d", "en waarom is dat evenwicht zo belangrijk?", None),
+        (
+            "magnesium_voeding",
+            "maar waarom hebben zoveel mensen er te weinig van?",
+            None,
+        ),
+        # ... unless it names a route or the other direction
+        ("vitamine_d_supplementen", "waarom dan niet gewoon via de zon?", "zon"),
+        ("magnesium_activeert_vitamine_d", "waarom geldt dat ook andersom?", "omg"),
+        # a remedy comes before the problem it names, a named route before both
+        ("functie_vitamine_d", "hoe voorkom je zo'n tekort?", "vitamine_d_zonlicht"),
+        (
+            "vitamine_d_zonlicht",
+            "maar wat als dat niet lukt?",
+            "vitamine_d_supplementen",
+        ),
+        ("vitamine_d_tekort_risicogroepen", "hoe voorkom je dat, met eten?", "voed"),
+        ("functie_vitamine_d", "hoe kom ik daar dan aan?", "vitamine_d_zonlicht"),
+        ("vitamine_d_zonlicht", "what can you do then?", "vitamine_d_supplementen"),
+        # the split verb of "aanvullen", and who helps to find out
+        ("magnesium_voeding", "hoe vul ik dat aan?", "magnesium_vormen"),
+        ("tekort_symptomen", "wie kan me daarmee helpen?", "tekort_vaststellen"),
+    ],
+)
+def test_why_remedy_and_route_follow_ups(last, text, expected, content):
+    short = {
+        None: last,
+        "zon": "vitamine_d_zonlicht",
+        "omg": "vitamine_d_verhoogt_magnesiumbehoefte",
+        "voed": "vitamine_d_voeding",
+    }
+    resolution = resolve(text, last, content)
+    assert resolution is not None
+    assert resolution.topic == short.get(expected, expected)

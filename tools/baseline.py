@@ -64,7 +64,7 @@ from faq.content import (
     CONVERSATION_TOPIC_IDS,
     get_content,
 )
-from faq.context import nutrient_follow_up, resolve
+from faq.context import continues_last_topic, nutrient_follow_up, resolve
 from faq.settings import PROJECT_DIR as ROOT
 from tools.tune_thresholds import (
     COST,
@@ -363,7 +363,13 @@ def answer_intent(
     if intent in ("meer", "buiten_domein", "hulp", "bronnen") or (
         intent in CONTENT_TOPIC_IDS  # the bot's actions for these use context
     ):
-        resolved = resolve(text, state.last_topic, content)
+        resolved = resolve(
+            text,
+            state.last_topic,
+            content,
+            ranking,
+            refused=intent == "buiten_domein",
+        )
         if intent == "meer" and resolved and resolved.topic == state.last_topic:
             resolved = None
         if (
@@ -413,7 +419,8 @@ def answer_intent(
     if intent == "ontkennen":
         return "hulp"
     if intent == "persoonlijk_advies":
-        state.offered_topic = best_content
+        leans = continues_last_topic(text, state.last_topic)
+        state.offered_topic = state.last_topic if leans else best_content
         return intent
     return intent_to_topic(intent) or FALLBACK
 

@@ -91,6 +91,7 @@ from tools.tune_thresholds import (
 
 HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
 CONTEXT_DEV = ROOT / "tests" / "heldout" / "context.yml"
+ROUND2_DEV = ROOT / "tests" / "heldout" / "round2.yml"
 BLIND = ROOT / "tests" / "blind"
 REPORTS = ROOT / "reports"
 ANY_CONTENT = "any_content"
@@ -154,6 +155,12 @@ SETS: Tuple[EvalSet, ...] = (
         "dev_context",
         "development set for context (tests/heldout/context.yml)",
         CONTEXT_DEV,
+        False,
+    ),
+    EvalSet(
+        "dev_round2",
+        "second development set (tests/heldout/round2.yml)",
+        ROUND2_DEV,
         False,
     ),
     EvalSet(

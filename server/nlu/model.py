@@ -18,8 +18,10 @@ experiments) use it directly, so every figure is measured on the same code.
   before a question decides less than the question itself).
 - Two rules on top of the classifier, each raising one intent to at least
   ``dose_confidence``: a message that asks how much of something to take
-  (:func:`server.nlu.text.asks_for_dose`) is personal advice, because the
-  assistant must never answer it with content; a message about other
+  (:func:`server.nlu.text.asks_for_dose`) or otherwise asks for personal
+  advice (a situation with a should-I question, a diagnosis:
+  :func:`server.nlu.text.asks_personal_advice`, ``advice_rule``) is personal
+  advice, because the assistant must never answer it with content; a message about other
   nutrients only (:func:`server.nlu.text.names_only_other_nutrients`,
   "vitamine B12") is off-domain, because it differs from a vitamin D
   question by a few characters.
@@ -44,6 +46,7 @@ from sklearn.svm import LinearSVC
 
 from server.nlu.text import (
     asks_for_dose,
+    asks_personal_advice,
     clean,
     names_only_other_nutrients,
     sentences,
@@ -87,6 +90,10 @@ class ModelSettings:
     #: Intent of every message about other nutrients only ("" = off); the
     #: same confidence floor.
     other_nutrient_intent: str = "buiten_domein"
+    #: Whether the dose rule is widened to every request for personal advice
+    #: (a situation with a should-I question, a diagnosis, "wat raad je mij
+    #: aan?": :func:`server.nlu.text.asks_personal_advice`).
+    advice_rule: bool = True
 
 
 class TopicModel:
@@ -235,7 +242,8 @@ class TopicModel:
         """
         cleaned = clean(text) or text
         probs = self._weighted(cleaned)
-        if asks_for_dose(cleaned):
+        advice = asks_personal_advice if self.settings.advice_rule else asks_for_dose
+        if advice(cleaned):
             return self._at_least(probs, self.settings.dose_intent)
         if names_only_other_nutrients(cleaned):
             return self._at_least(probs, self.settings.other_nutrient_intent)

@@ -170,14 +170,19 @@ def split_story(text: str) -> Tuple[List[str], List[str]]:
 #: Units of a supplement amount.
 _UNIT = r"(?:mg|milligram\w*|ie|iu|µg|ug|mcg|microgram\w*|druppel\w*|tablet\w*|"
 _UNIT += r"capsule\w*|pil|pillen|pilletjes|eenheden|units?|kapsels?|scheppen)"
+#: "hoeveel", also misspelt ("hoevel", "hoe veel").
+_HOW_MUCH = r"hoe ?ve{1,2}l+e?"
 #: Explicit requests for an amount to take: always personal advice.
 _DOSE_REQUEST = re.compile(
     r"\b(?:dosis|dosissen|dosering\w*|doseren|dose|doses|dosage)\b"
-    rf"|\bhoe ?veel\s+{_UNIT}\b"
-    rf"|\b(?:how many|how much)\b.{{0,40}}\b(?:{_UNIT}|take|give|should)\b"
-    r"|\bhoe ?veel\b.{0,60}\b(?:moet|mag|kan|zou|moeten|mogen|kunnen|moete|moogt)\b"
+    rf"|\b{_HOW_MUCH}\s+{_UNIT}\b|\bwelke hoeveelheid\b"
+    r"|\b(?:how many|how much)\b(?!\s+(?:skin|sun\w*|time|fish|food)\b)"
+    rf".{{0,40}}\b(?:{_UNIT}|take|give|should)\b"
+    rf"|\b{_HOW_MUCH}\b.{{0,60}}"
+    r"\b(?:moet|mag|kan|zou|moeten|mogen|kunnen|moete|moogt)\b"
     r".{0,40}\b(?:nemen|slikken|innemen|gebruiken|geven|suppleren|pakken|krijgen)\b"
-    rf"|\d+(?:[.,]\d+)?\s*{_UNIT}\b.{{0,60}}(?:\?|te ?veel|genoeg|veilig|gevaarlijk"
+    rf"|(?<![\w.,])\d+(?:[.,]\d+)?\s*{_UNIT}\b.{{0,60}}"
+    r"(?:\?|te ?veel|genoeg|veilig|gevaarlijk"
     r"|verhogen|too much|safe)",
     re.IGNORECASE,
 )
@@ -216,3 +221,450 @@ def names_only_other_nutrients(text: str) -> bool:
     by a few characters; the article covers magnesium, vitamin D and K2 only.
     """
     return bool(_OTHER_NUTRIENT.search(text)) and not _OWN_NUTRIENT.search(text)
+
+
+# ----------------------------------------------------- personal advice
+# A high-recall safety layer (issue #8): a personal dose, diagnosis or
+# should-I question must never get a content answer. The classifier learns
+# most of them; these patterns catch the rest. A message asks for personal
+# advice when it asks the assistant to decide for someone in particular: a
+# personal situation (pregnancy, a child or parent, a medicine, an illness, a
+# test result or amount, an age, "voor mij") with a request to decide
+# (should/may/can I, is it wise, start or stop, does it help me), or when it
+# asks for a diagnosis ("heb ik een tekort?") or for the assistant's own
+# advice ("wat raad je mij aan?"). General first-person questions of the
+# article's own FAQ ("Hoe weet ik of ik een tekort heb?", "Hoe lang moet ik
+# in de zon?", "Kan ik mijn vitamine D-spiegel laten meten?") name no
+# situation and ask for no decision: they stay content.
+
+
+def _words(*alternatives: str) -> "re.Pattern[str]":
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")", re.IGNORECASE)
+
+
+#: Pregnancy and breastfeeding (also misspelt): not in the article.
+_PREGNANCY = _words(
+    r"zw\w{0,2}n\w{0,2}er\w*",
+    r"in verwachting",
+    r"borstvoeding\w*",
+    r"kinderwens",
+    r"pregnan\w*",
+    r"breast ?feed\w*",
+)
+#: Infants and toddlers: not in the article either.
+_INFANT = _words(
+    r"baby\w*", r"peuter\w*", r"kleuter\w*", r"zuigeling\w*", r"toddler\w*", r"newborn"
+)
+_POSSESSIVE = r"(?:mijn|m'n|mn|men|ons|onze|my|our)\s+(?:\w+\s+){0,3}?"
+#: Someone in particular the visitor speaks for, or their doctor.
+_RELATIVE_TEXT = (
+    _POSSESSIVE + r"(?:zoon\w*|dochter\w*|kind\w*|kids?|baby\w*|peuter\w*"
+    r"|kleuter\w*|tiener\w*|puber\w*|ventje|manneke|menneke|kleine|jongen\w*"
+    r"|meisje\w*|man|vrouw|partner|vriend\w*|moeder|moeke|vader|vake|mama|papa"
+    r"|ma|pa|opa|oma|bomma|bompa|grootmoeder|grootvader|schoon\w+|ouders|broer\w*"
+    r"|zus\w*|zuster|hond\w*|kat\w*|huisarts|arts|dokter|therapeut|specialist"
+    r"|son|daughter|child\w*|toddler|wife|husband|mom|mum|mother|dad|father"
+    r"|grand\w+|parents?|doctor|dog|cat)\b"
+)
+_RELATIVE = _words(_RELATIVE_TEXT)
+#: Medicines and other pills taken alongside (not vitamin pills as such).
+_MEDICINE = _words(
+    r"medicijn\w*",
+    r"medicatie\w*",
+    r"medicament\w*",
+    r"geneesmiddel\w*",
+    r"de pil\b",
+    r"anticonceptie\w*",
+    r"bloedverdun\w*",
+    r"\w*(?:plas|slaap|bloeddruk|ijzer|calcium|kalk)(?:pil|tablet)\w*",
+    r"bloeddrukmedic\w*",
+    r"multivitamine\w*",
+    r"maagzuurremmer\w*",
+    r"maagbeschermer\w*",
+    r"\w*prazol\b",
+    r"levothyroxine",
+    r"thyrax",
+    r"metformine",
+    r"insuline",
+    r"prednis\w*",
+    r"cortico\w*",
+    r"statine\w*",
+    r"lithium",
+    r"warfarin\w*",
+    r"acenocoumarol",
+    r"marcoumar",
+    r"sintrom",
+    r"bisfosfona\w*",
+    r"alendronaat",
+    r"diuretic\w*",
+    r"antibiotic\w*",
+    r"antidepressiv\w*",
+    r"chemo\w*",
+    r"bestraling",
+    r"dialy[sz]\w*",
+    r"blood thinners?",
+    r"medication\w*",
+    r"medicine\w*",
+    r"(?:heart|blood pressure|sleeping|birth control|thyroid) pills",
+)
+#: Illnesses and conditions.
+_CONDITION = _words(
+    r"nierziekte\w*",
+    r"nierzi\w*",
+    r"nierpati\w*",
+    r"nierschade",
+    r"nierfalen",
+    r"nierinsuf\w*",
+    r"nierproblem\w*",
+    r"nierstenen",
+    r"nierfunctie",
+    r"nierzieke",
+    r"donornier",
+    r"transplant\w*",
+    r"kidney\w*",
+    r"hartkwaal",
+    r"hartziekte",
+    r"hartfalen",
+    r"hartritme\w*",
+    r"hartkloppingen",
+    r"hartpati[eë]nt\w*",
+    r"hartproblem\w*",
+    r"heart\w*",
+    r"boezemfibrilleren",
+    r"pacemaker",
+    r"hoge bloeddruk",
+    r"hypertensie",
+    r"diabet\w*",
+    r"suikerziekte",
+    r"schildklier\w*",
+    r"thyroid",
+    r"hashimoto",
+    r"epilep\w*",
+    r"crohn",
+    r"colitis",
+    r"coeliakie",
+    r"osteoporose",
+    r"botontkalking",
+    r"botdichtheid",
+    r"reuma\w*",
+    r"kanker",
+    r"cancer",
+    r"operatie",
+    r"geopereerd",
+    r"surgery",
+    r"bypass",
+    r"maagverkleining",
+    r"sarco[iï]dose",
+    r"ms\b",
+    r"fibromyalgie",
+    r"migraine",
+    r"dementie",
+    r"alzheimer",
+    r"depressi\w*",
+    r"anxiety",
+    r"adhd",
+    r"eczeem",
+    r"overgang",
+    r"menopauze",
+    r"restless legs",
+    r"rusteloze benen",
+)
+#: A test result or an amount: "35 nmol/l", "3000 ie", "mijn waarde was 30".
+_RESULT = re.compile(
+    r"(?<![\w.,])\d+(?:[.,]\d+)?\s*(?:nmol|mmol|ng/ml|µg/l)"
+    rf"|(?<![\w.,])\d+(?:[.,]\d+)?\s*{_UNIT}\b"
+    r"|(?:uitslag|waarde|spiegel)\s+(?:\w+\s+){0,4}(?:was|is|van|gaf)\s+(?:\w+\s+){0,4}\d"
+    r"|\b(?:vitamine\s*d|magnesium|d3?)\s+(?:\w+\s+)?(?:van|is|was|op)\s+\d{1,3}\b",
+    re.IGNORECASE,
+)
+#: An age: "ik ben 67", "van 3 jaar", "als vrouw van 55", "I'm 70".
+_AGE = re.compile(
+    r"\bik ben (?:\d{1,3}|\w+tig)\b(?! (?:minuten|uur|dagen|weken|keer))"
+    r"|\bvan (?:\d{1,3}|een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf"
+    r"|twaalf|\w+tien|\w+tig) (?:jaar|maanden|weken)\b"
+    r"|\b\d{1,3}[- ](?:jaar|jarige?|maanden|weken) oud\b"
+    r"|\b(?:vrouw|man|meisje|jongen|moeder|vader) van \d{1,3}\b"
+    r"|\bi'?m \d{1,3}\b|\b\d{1,3} years? old\b",
+    re.IGNORECASE,
+)
+#: "voor mij", "bij mijn nieren", "tegen mijn klachten", "for me".
+_FOR_SOMEONE = re.compile(
+    r"\b(?:voor|bij)\s+(?:mij|mezelf|hem|haar)\b|\b(?:zoals|als) ik\b[?.!]?\s*$"
+    r"|\blike me\b"
+    r"|\b(?:voor|bij|tegen|met|me)\s+(?:mijn|m'n|men)\s+(?!(?:magne|vit|d3|k2"
+    r"|lichaam|lijf|huid|botten|tanden|spieren|eten|voeding|maaltijd|gezondheid"
+    r"|energie|weerstand|darmen|boodschap|bloed\b))\w+"
+    r"|\bin (?:mijn|zijn|haar) (?:geval|situatie)|\bfor (?:me|my\w*)\b|\bin my case",
+    re.IGNORECASE,
+)
+#: The visitor says something about themselves ("ik heb kramp", "ik ben vegan").
+_SELF = re.compile(
+    r"\bik (?:ben|heb|had|zit|word|voel|slaap|werk|sport|kom|gebruik|slik|neem"
+    r"|pak|eet|lig|loop|denk)\b|\bi (?:am|have|take|use|feel)\b|\bi'm\b",
+    re.IGNORECASE,
+)
+#: A taking verb: what a should-I question is about.
+_TAKE = (
+    r"(?:nemen|neme|innemen|slikken|gebruiken|geven|toedienen|pakken|smeren|kopen"
+    r"|bijnemen|bijslikken|combineren|aanvullen|suppleren|starten|beginnen"
+    r"|stoppen|ophouden|ophoude|minderen|afbouwen|doorgaan|verhogen|verdubbelen"
+    r"|take|give|use|combine)"
+)
+#: Starting, stopping, more or less: always a decision about oneself.
+_START_STOP = (
+    r"(?:stoppen|stop|ophouden|ophoude|minderen|afbouwen|doorgaan|blijven|beginnen"
+    r"|(?:meer|minder)\s+(?:\w+\s+){0,2}?(?:nemen|slikken|innemen|gebruiken|pakken)"
+    r"|starten|verhogen|verdubbelen|keep|continue|start)"
+)
+_MODAL = (
+    r"(?:moet|moeten|mag|mogen|kan|kun|kunt|kunnen|zal|zou|zouden|moogt|moete"
+    r"|magde|kunde|zoudt|should|can|could|may|shall|do|does)"
+)
+_PERSON = r"(?:ik|i|we|wij|hij|zij|ze|die|mijn|m'n|mn|men|onze|ons|my|our|he|she)"
+#: "moet ik", "mag mijn zoon", "of ik ... mag": not "hoe kan ik" (a how-to).
+_DECIDE = re.compile(
+    r"(?<!\bhoe )(?<!\bwaar )(?<!\bwanneer )(?<!\bwat )(?<!\bwa )"
+    rf"\b{_MODAL}\s+{_PERSON}\b"
+    r"|\b(?:of|dat|da|als)\s+(?:ik|hij|zij|ze|we|wij)\b[^.?!]{0,50}?"
+    r"\b(?:moet|mag|kan|moeten|mogen|kunnen|zou|zal|moogt)\b"
+    r"|\b(?:mag|moogt|mogen)\s+(?:dat|da|het)\b",
+    re.IGNORECASE,
+)
+#: "mag mijn zoontje …", "moet mijn moeder …": deciding for someone.
+_RELATIVE_DECIDES = re.compile(rf"\b{_MODAL}\s+{_RELATIVE_TEXT}", re.IGNORECASE)
+#: A should-I question about taking: "moet ik magnesium nemen", "welke moet
+#: ik kopen", "wat moet ik doen", "hoe lang mag ik blijven nemen".
+_DECIDE_TAKE = re.compile(
+    rf"\b{_MODAL}\s+{_PERSON}\b[^.?!]{{0,60}}\b{_TAKE}\b"
+    r"|\bwat\s+(?:moet|moeten|kan|zou)\s+(?:ik|we|hij|zij)\s+(?:nu\s+|dan\s+)?"
+    r"(?:doen|nemen|slikken|kopen|gebruiken)\b|\bwat nu\b"
+    r"|\b(?:mag|moogt|mogen|kan|moet)\s+(?:dat|da|het|daar|er)\s+(?:\w+\s+){0,4}?"
+    r"(?:bij|samen|tegelijk|combineren)\b",
+    re.IGNORECASE,
+)
+#: "Is het verstandig/veilig/slim …", "is dat te laag", "kan dat kwaad".
+_WISE = re.compile(
+    r"\b(?:verstandig|slim|veilig|onveilig|gevaarlijk|verantwoord|raadzaam"
+    r"|aan te raden|goed idee|schadelijk|safe|dangerous|wise|good idea|okay)\b"
+    r"|\b(?:is|zijn)\s+(?:het|dat|da|dit|die|deze|zo'n|\d+\s*\w+)\s+(?:\w+\s+){0,2}?"
+    r"(?:te laag|te hoog|laag|hoog|normaal|goed|genoeg|een tekort|erg|te ?veel"
+    r"|ok|oké|oke|nodig|kwaad)\b"
+    r"|\b(?:is|zijn)\s+(?:mijn|m'n|zijn|haar)\b[^.?!]{0,40}\b(?:te laag|te hoog|laag"
+    r"|hoog|normaal|goed genoeg|ok|oké|gevaarlijk)\b"
+    r"|(?<!\bhoe )\bkan\s+(?:dat|da|het)\s+(?:\w+\s+)?(?:kwaad|geen kwaad|zo|samen"
+    r"|wel)\b"
+    r"|\bte ?veel voor\b|\btoo much\b"
+    r"|\b(?:helpt|werkt)\s+(?:\w+\s+){0,2}?(?:tegen|bij|voor)\s+(?:mijn|m'n|zijn"
+    r"|haar)\b|\bpast\b[^.?!]{0,40}\bbij\s+(?:mij|me|mijn|hem|haar)\b"
+    r"|\b(?:beste?|geschikt|goed)\s+voor\s+(?:mij|me|hem|haar|mijn)\b"
+    r"|\bgeschikt voor\b|\bis it (?:ok|okay|safe|wise|fine)\b"
+    r"|\b(?:heb|heeft|hebben)\s+(?:ik|hij|zij|we|mijn \w+)\s+(?:er\s+)?(?:\w+\s+)?"
+    r"(?:baat|iets|wat)\s+(?:bij|aan)\b"
+    r"|\b(?:helpt|werkt)\s+(?:\w+\s+){0,2}?(?:daar|er)\s*(?:tegen|bij|voor)\b"
+    r"|\b(?:verstandig|slim|veilig|goed|nodig|erg|ok|oké)\s+(?:als|om|dat)\s+"
+    r"(?:ik|mijn|hij|zij|we)\b"
+    rf"|\bik (?:wil|ga|overweeg|twijfel|denk erover)\b[^.?!]{{0,40}}\b{_START_STOP}\b",
+    re.IGNORECASE,
+)
+#: "heb ik dan extra magnesium nodig?": only with a situation (medicine, …).
+_NEED = re.compile(
+    r"\b(?:heb|heeft|hebben)\s+(?:ik|hij|zij|we|wij|mijn \w+)\s+(?:\w+\s+){0,3}?"
+    r"nodig\b",
+    re.IGNORECASE,
+)
+#: "helpt magnesium mij?", "zou het hem helpen": asking for an effect on someone.
+_HELPS_SOMEONE = re.compile(
+    r"\b(?:helpt|helpen|help|werkt)\s+(?:\w+\s+){0,2}?(?:mij|me|hem|haar|ons)\b"
+    r"|\b(?:zou|kan|gaat)\s+(?:\w+\s+){0,2}(?:mij|me|hem|haar)\s+helpen\b",
+    re.IGNORECASE,
+)
+#: A diagnosis: "heb ik een tekort?", "denk je dat ik te weinig heb".
+_DIAGNOSIS = re.compile(
+    r"\b(?:heb|hep|hebt|heeft)\s+(?:ik|hij|zij|ze|mijn \w+)\s+(?:\w+\s+){0,4}?"
+    r"(?:\w+[- ]?)?(?:tekort\w*|te weinig|gebrek|deficien\w*)"
+    r"|\b(?:heb|hebt|heeft)\s+(?:ik|hij|zij)\s+(?:het|dat|da)\s*(?:dan|nu|echt)?"
+    r"\s*\?|\b(?:denk|vind)\s+(?:je|jij|u)\s+dat\s+(?:ik|hij|zij|mijn)\b"
+    r"|\bik denk dat ik\b[^.?!]{0,30}(?:tekort|te weinig)"
+    r"|\b(?:ligt|komt)\s+(?:het|dat)\s+(?:\w+\s+)?(?:bij mij|bij hem|bij haar)"
+    r"|\b(?:zou|kan)\s+(?:het|dat)\s+bij\s+(?:mij|hem|haar)\b"
+    r"|\b(?:kun|kan|kunt)\s+(?:je|jij|u)\s+(?:\w+\s+)?(?:zien|zeggen|vertellen"
+    r"|inschatten|beoordelen)\s+of\s+(?:ik|hij|zij|mijn)\b"
+    r"|\b(?:am i|do i have|is my)\b[^.?!]{0,40}(?:deficien\w*|low|high|lacking)",
+    re.IGNORECASE,
+)
+#: Own complaints ("ik ben moe", "ik heb kramp"): with "zou ik een tekort
+#: kunnen hebben?", "komt dat door …?" a request for a diagnosis.
+_OWN_COMPLAINT = re.compile(
+    r"\bik\s+(?:ben|heb|voel me|slaap|word)\b[^.?!]{0,40}\b(?:moe\w*|vermoeid\w*"
+    r"|kramp\w*|hoofdpijn|somber\w*|slecht|prikkelbaar|trill\w*|spierpijn|koud\w*"
+    r"|duizelig|lusteloos|futloos|uitgeput|klachten)",
+    re.IGNORECASE,
+)
+_DIAGNOSIS_ASKED = re.compile(
+    r"\b(?:zou|kan|kon|heb|hebt)\s+(?:ik|het|dat)\b[^.?!]{0,40}"
+    r"(?:tekort|te weinig|gebrek)|\b(?:komt|ligt)\s+(?:dat|het|da)\b"
+    r"|\b(?:is|zijn)\s+(?:dat|het|da|die)\s+(?:\w+\s+)?(?:een\s+)?(?:teken van"
+    r"|tekort\b)",
+    re.IGNORECASE,
+)
+#: "Heb ik in de winter sneller een tekort?" asks about a risk, generally.
+_RISK = re.compile(
+    r"\b(?:kans|risico|sneller|vaker|vaak)\b|^\s*(?:waarom|hoe komt|why)\b",
+    re.IGNORECASE,
+)
+#: Asking for the assistant's own advice for oneself, or a plan.
+_ADVICE_ME = re.compile(
+    r"\b(?:raad|raadt|adviseer|adviseert)\s+(?:je|jij|u)\s+(?:mij|me|ons|hem|haar)\b"
+    r"|\bwat\s+(?:zou|zoudt|zoude)\s+(?:jij|je|gij|u)\s+(?:mij\s+|me\s+)?(?:doen"
+    r"|nemen|kiezen|adviseren|aanraden)|\bjouw advies\b|persoonlijk advies"
+    r"|\bwhat would you (?:do|take|recommend)|\bwhat do you recommend"
+    r"|\b(?:geef|give)\s+(?:me|mij)\s+(?:een\s+|je\s+)?(?:advies|advice)"
+    r"|\b(?:schema|plan|suppletieplan|advies)\b[^.?!]{0,40}(?:voor mij|voor mijn"
+    r"|for me)|\bvoor mij\b[^.?!]{0,30}\b(?:schema|plan|suppletieplan)\b",
+    re.IGNORECASE,
+)
+#: The assistant's opinion: advice only about a supplement or a situation.
+_OPINION = re.compile(
+    r"\bwat\s+(?:vind|denk)\s+(?:jij|je|u)\b|\b(?:raad|adviseer)\s+(?:je|jij|u)\b",
+    re.IGNORECASE,
+)
+#: The supplements the advice would be about (ours or pills in general).
+_SUPPLEMENT = _words(
+    r"magn\w*",
+    r"vit\w*",
+    r"d3?\b",
+    r"k2\b",
+    r"supplement\w*",
+    r"suppl\w*",
+    r"druppel\w*",
+    r"tablet\w*",
+    r"capsule\w*",
+    r"pil\w*",
+    r"badkristal\w*",
+    r"\w*olie\b",
+    r"gummies",
+    r"calcium",
+    r"kalk\w*",
+    r"\w*citraat",
+    r"\w*glycinaat",
+)
+#: "mijn magnesium", "mijn d3": a supplement the visitor takes (not "mijn
+#: vitamine D-spiegel laten meten").
+_OWN_SUPPLEMENT = re.compile(
+    r"\b(?:mijn|m'n|men|zijn|haar)\s+(?:magnesium|vitamine\s*d3?|vit\.?\s*d3?"
+    r"|vitamiene\s*d|d3|k2|supplement\w*|druppel\w*|tabletten|pillen)(?![\w-])"
+    r"(?!\s+(?:laten|spiegel|status|waarde|niveau|gehalte|behoefte|opname))",
+    re.IGNORECASE,
+)
+#: Someone or something has the condition ("ik heb", "mijn", "als hartpatiënt").
+_HAS = re.compile(
+    r"\b(?:ik|hij|zij|ze|we|wij|mijn|m'n|men|zijn|haar|ons|onze|i|my|als|met|me"
+    r"|heeft|hebben)\b",
+    re.IGNORECASE,
+)
+#: Subjects of other questions about a child or parent (off-domain).
+_ELSEWHERE = re.compile(
+    r"\b(?:vaccin\w*|prik\w*|inent\w*|griep\w*|corona|covid|hpv|school\w*"
+    r"|zwemles\w*|sport\w*|dieet)\b",
+    re.IGNORECASE,
+)
+
+
+#: An elliptical follow-up ("mag mijn dochter dat ook?"): about the last topic.
+_POINTS_BACK = re.compile(
+    r"\b(?:dat|da|dit|het|die|deze|ermee|er|daar\w*)\b", re.IGNORECASE
+)
+
+
+def _question_part(text: str) -> str:
+    """Returns the question sentences of a message (the whole when none)."""
+    asked = [s.text for s in sentences(text) if s.question]
+    return " ".join(asked) if asked else text
+
+
+def asks_personal_advice(text: str) -> bool:
+    """Returns whether a message asks for personal medical advice.
+
+    Use it on the cleaned text. The situation may be anywhere in the message
+    ("Mijn dochter van 14 zit altijd binnen."), the request must be in a
+    question sentence when there is one: a story about someone followed by a
+    general question ("Hoe kun je een tekort laten vaststellen?") stays a
+    general question.
+
+    Args:
+        text: The cleaned message.
+
+    Returns:
+        True for a dose (:func:`asks_for_dose`), a diagnosis, the assistant's
+        own advice, pregnancy/breastfeeding or a baby with a supplement, and
+        a personal situation with a request to decide.
+    """
+    if asks_for_dose(text):
+        return True
+    if names_only_other_nutrients(text):
+        return False
+    about_ours = bool(_SUPPLEMENT.search(text) or _RESULT.search(text))
+    asked = _question_part(text)
+    situation = _situation(text)
+    if _DIAGNOSIS.search(asked) and not _RISK.search(asked):
+        return True
+    if (
+        _OWN_COMPLAINT.search(text)
+        and _DIAGNOSIS_ASKED.search(asked)
+        and not _RISK.search(asked)
+    ):
+        return True
+    if _ADVICE_ME.search(asked):
+        return True
+    if (about_ours or situation) and _OPINION.search(asked):
+        return True
+    if about_ours and _HELPS_SOMEONE.search(asked):
+        return True
+    if (_PREGNANCY.search(text) or _INFANT.search(text)) and about_ours:
+        return True
+    decide = bool(_DECIDE.search(asked))
+    decide_take = bool(_DECIDE_TAKE.search(asked))
+    if situation and decide_take:
+        return True
+    if decide_take and _OTHER_NUTRIENT.search(_OWN_NUTRIENT.sub(" ", asked)):
+        # taking ours with another supplement ("kan ik magnesium en ijzer
+        # samen nemen?"): an interaction question for a doctor or pharmacist
+        return True
+    if not (about_ours or _POINTS_BACK.search(asked)):
+        # another subject ("moet mijn dochter de hpv prik?") is off-domain,
+        # unless the question decides for someone in particular
+        return bool(
+            situation
+            and not _ELSEWHERE.search(text)
+            and _RELATIVE_DECIDES.search(asked)
+        )
+    if decide and re.search(rf"\b{_START_STOP}\b", asked, re.IGNORECASE):
+        return True
+    own = bool(_OWN_SUPPLEMENT.search(text))
+    if decide_take and (own or _SELF.search(text)):
+        return True
+    wise = bool(_WISE.search(asked))
+    if not situation:
+        return own and (wise or decide_take)
+    short = len(re.findall(r"\w+", text)) <= 8
+    if short and about_ours and (_RELATIVE.search(text) or _MEDICINE.search(text)):
+        return True
+    return decide or wise or bool(_NEED.search(asked))
+
+
+def _situation(text: str) -> bool:
+    """Returns whether a message describes someone's own situation."""
+    if _CONDITION.search(text) and _HAS.search(text):
+        return True
+    return any(
+        pattern.search(text)
+        for pattern in (
+            _PREGNANCY,
+            _INFANT,
+            _RELATIVE,
+            _MEDICINE,
+            _RESULT,
+            _AGE,
+            _FOR_SOMEONE,
+        )
+    )
