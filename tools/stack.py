@@ -205,6 +205,9 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.rasa_port),
+                # Only with a JWT secret: ``python -m server`` then adds
+                # --jwt-secret from RASA_JWT_SECRET (never on this command line,
+                # where the process list would show it) and refuses without it.
                 *(["--enable-api"] if self.jwt_secret else []),
                 "--credentials",
                 str(self.workdir / "credentials.yml"),
