@@ -11,7 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
-from faq.context import DEFAULT_TOPIC_FOR_NUTRIENT, nutrient_follow_up
+from faq.context import (
+    DEFAULT_TOPIC_FOR_NUTRIENT,
+    is_acknowledgement,
+    nutrient_follow_up,
+)
 from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
 
 
@@ -237,7 +241,12 @@ class ActionFollowUpNutrient(AnswerTopicAction):
 
 
 class ActionAffirm(AnswerTopicAction):
-    """Handles "ja graag": the offered topic, else more on the last topic."""
+    """Handles "ja graag": the offered topic, else more on the last topic.
+
+    A bare acknowledgement ("ok", "oké top") after an answer that offered
+    nothing closes the point: it gets a short "oké" (topic ``bedankt``), not
+    the long answer again.
+    """
 
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -255,6 +264,10 @@ class ActionAffirm(AnswerTopicAction):
         if topic is not None:
             return self.answer(dispatcher, topic, VIA_CONTEXT)
         if self.last_topic(tracker) is not None:
+            text = (tracker.latest_message or {}).get("text") or ""
+            if is_acknowledgement(text):
+                self.reply(dispatcher, "bedankt", response="utter_oke")
+                return [SlotSet(SLOT_OFFERED_TOPIC, None)]
             return await ActionTellMore().run(dispatcher, tracker, domain)
         self.reply_help(dispatcher)
         return []

@@ -10,10 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import AnswerTopicAction
 from actions.base import (
+    SLOT_LAST_TOPIC,
     SLOT_OFFERED_TOPIC,
     ranked_content_topics,
     topic_button,
 )
+from faq.context import is_acknowledgement
 from faq.reply import VIA_CONTEXT
 
 #: Topics the "which one did you mean?" question offers.
@@ -27,7 +29,8 @@ class ActionFallback(AnswerTopicAction):
     clear enough) and as the core fallback.
 
     1. A short follow-up that leans on the previous answer is answered with
-       the topic the context gives it (``"via": "context"``).
+       the topic the context gives it (``"via": "context"``); a bare
+       acknowledgement ("ok snap ik") after an answer gets a short "oké".
     2. Otherwise the assistant says it is not sure and asks, with two buttons
        carrying the Dutch titles, which of the two likeliest topics of the
        NLU ranking was meant ("ja" answers the first).
@@ -52,6 +55,11 @@ class ActionFallback(AnswerTopicAction):
         if core_fallback:
             # Core fallback: forget the turn so it does not steer the next one.
             return [UserUtteranceReverted(), *self.ask(dispatcher, tracker)]
+        text = (tracker.latest_message or {}).get("text") or ""
+        if tracker.get_slot(SLOT_LAST_TOPIC) and is_acknowledgement(text):
+            # "ok snap ik" between "ja" and "bedankt": it closes the point
+            self.reply(dispatcher, "bedankt", response="utter_oke")
+            return [SlotSet(SLOT_OFFERED_TOPIC, None)]
         resolved = self.resolve_from_context(tracker, unsure=True)
         if resolved is not None:
             return self.answer(
