@@ -13,7 +13,7 @@ from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
 from faq.context import (
     DEFAULT_TOPIC_FOR_NUTRIENT,
-    is_acknowledgement,
+    acknowledgement_topic,
     nutrient_follow_up,
 )
 from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
@@ -61,6 +61,22 @@ class AnswerTopicAction(TopicAction):
             answer=kind,
             via=via,
         )
+
+    def acknowledge(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[List[EventType]]:
+        """Closes the point when the message only acknowledges an answer.
+
+        "ok", "ok snap ik" after an answer get a short "oké" (``bedankt``),
+        "oké doei" the goodbye (``afscheid``); anything else gets None.
+        """
+        text = (tracker.latest_message or {}).get("text") or ""
+        topic = acknowledgement_topic(text)
+        if topic is None or self.last_topic(tracker) is None:
+            return None
+        response = "utter_afscheid" if topic == "afscheid" else "utter_oke"
+        self.reply(dispatcher, topic, response=response)
+        return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
     def last_topic(self, tracker: Tracker) -> Optional[Topic]:
         """Returns the last content topic answered in this conversation."""
@@ -263,11 +279,10 @@ class ActionAffirm(AnswerTopicAction):
         topic = self.content.topic(offered) if offered else None
         if topic is not None:
             return self.answer(dispatcher, topic, VIA_CONTEXT)
+        acknowledged = self.acknowledge(dispatcher, tracker)
+        if acknowledged is not None:
+            return acknowledged
         if self.last_topic(tracker) is not None:
-            text = (tracker.latest_message or {}).get("text") or ""
-            if is_acknowledgement(text):
-                self.reply(dispatcher, "bedankt", response="utter_oke")
-                return [SlotSet(SLOT_OFFERED_TOPIC, None)]
             return await ActionTellMore().run(dispatcher, tracker, domain)
         self.reply_help(dispatcher)
         return []

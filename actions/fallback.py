@@ -10,12 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import AnswerTopicAction
 from actions.base import (
-    SLOT_LAST_TOPIC,
     SLOT_OFFERED_TOPIC,
     ranked_content_topics,
     topic_button,
 )
-from faq.context import is_acknowledgement
 from faq.reply import VIA_CONTEXT
 
 #: Topics the "which one did you mean?" question offers.
@@ -55,11 +53,9 @@ class ActionFallback(AnswerTopicAction):
         if core_fallback:
             # Core fallback: forget the turn so it does not steer the next one.
             return [UserUtteranceReverted(), *self.ask(dispatcher, tracker)]
-        text = (tracker.latest_message or {}).get("text") or ""
-        if tracker.get_slot(SLOT_LAST_TOPIC) and is_acknowledgement(text):
-            # "ok snap ik" between "ja" and "bedankt": it closes the point
-            self.reply(dispatcher, "bedankt", response="utter_oke")
-            return [SlotSet(SLOT_OFFERED_TOPIC, None)]
+        acknowledged = self.acknowledge(dispatcher, tracker)
+        if acknowledged is not None:  # "ok snap ik" closes the point
+            return acknowledged
         resolved = self.resolve_from_context(tracker, unsure=True)
         if resolved is not None:
             return self.answer(

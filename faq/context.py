@@ -379,19 +379,31 @@ def _words(text: Text) -> List[Text]:
     return [w.lower() for w in re.findall(r"\w+", text)]
 
 
-def is_acknowledgement(text: Text) -> bool:
-    """Returns whether a message only acknowledges an answer.
+#: Goodbyes that may come with an acknowledgement ("oké doei").
+_ACK_BYE = frozenset("doei doeg dag daag bye ciao tot ziens later houdoe".split())
+
+
+def acknowledgement_topic(text: Text) -> Optional[Text]:
+    """Returns ``bedankt`` or ``afscheid`` for a bare acknowledgement, else None.
 
     "ok", "oké top", "ok snap ik", "helder": after an answer that offered
     nothing, these close the point; they do not ask for more ("ja graag",
-    "doe maar", "vertel maar" do).
+    "doe maar", "vertel maar" do). With a goodbye ("oké doei") they end the
+    conversation.
     """
     words = _words(text)
-    return (
+    if not (
         0 < len(words) <= 5
         and any(w in _ACK_CORE for w in words)
-        and all(w in _ACK_CORE or w in _ACK_FILLER for w in words)
-    )
+        and all(w in _ACK_CORE or w in _ACK_FILLER or w in _ACK_BYE for w in words)
+    ):
+        return None
+    return "afscheid" if any(w in _ACK_BYE for w in words) else "bedankt"
+
+
+def is_acknowledgement(text: Text) -> bool:
+    """Returns whether a message only acknowledges an answer (see above)."""
+    return acknowledgement_topic(text) is not None
 
 
 def is_closing_no(text: Text) -> bool:

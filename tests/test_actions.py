@@ -630,3 +630,13 @@ async def test_fallback_acknowledges_a_bare_ok_after_an_answer(dispatcher, domai
     assert message["custom"]["topic"] == "bedankt"
     assert message["response"] == "utter_oke"
     assert slot(events, "laatste_topic") == "<not set>"  # the last topic stays
+
+
+async def test_ok_with_a_goodbye_after_an_answer_says_goodbye(dispatcher, domain):
+    tracker = make_tracker(
+        "bevestigen", slots={"laatste_topic": "vitamine_k2"}, text="oke doei"
+    )
+    _, message = await run(ActionAffirm(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "afscheid"
+    assert message["response"] == "utter_afscheid"

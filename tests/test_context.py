@@ -10,6 +10,7 @@ import yaml
 from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
 from faq.context import (
     KIND_PATTERNS,
+    acknowledgement_topic,
     is_acknowledgement,
     is_closing_no,
     is_elliptical,
@@ -328,3 +329,9 @@ def test_a_no_that_closes_versus_one_that_declines():
     assert is_closing_no("nee, is goed zo")
     assert not is_closing_no("nee")
     assert not is_closing_no("nee laat maar")
+
+
+def test_an_acknowledgement_with_a_goodbye_ends_the_conversation():
+    assert acknowledgement_topic("oké doei") == "afscheid"
+    assert acknowledgement_topic("ok top") == "bedankt"
+    assert acknowledgement_topic("doei") is None  # the NLU knows plain goodbyes

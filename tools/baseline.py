@@ -67,8 +67,8 @@ from faq.content import (
     get_content,
 )
 from faq.context import (
+    acknowledgement_topic,
     continues_last_topic,
-    is_acknowledgement,
     is_closing_no,
     nutrient_follow_up,
     resolve,
@@ -368,6 +368,7 @@ def answer_intent(
     """
     content = get_content()
     resolved = None
+    acknowledged = acknowledgement_topic(text)
     if intent in ("meer", "buiten_domein", "hulp", "bronnen") or (
         intent in CONTENT_TOPIC_IDS  # the bot's actions for these use context
     ):
@@ -386,9 +387,9 @@ def answer_intent(
             and (resolved.kind is None or resolved.topic == state.last_topic)
         ):
             resolved = None
-    elif intent == "nlu_fallback" and state.last_topic and is_acknowledgement(text):
+    elif intent == "nlu_fallback" and state.last_topic and acknowledged:
         state.offered_topic = None
-        return "bedankt"
+        return acknowledged
     elif intent == "nlu_fallback" or (  # action_fallback, action_vervolg
         intent == "vervolg" and detect_nutrient(text) is None
     ):
@@ -426,8 +427,9 @@ def answer_intent(
             target = state.offered_topic
             state.last_topic, state.offered_topic = target, None
             return target
-        if state.last_topic and is_acknowledgement(text):
-            return "bedankt"
+        if state.last_topic and acknowledged:
+            state.offered_topic = None
+            return acknowledged
         return state.last_topic or "hulp"
     if intent == "ontkennen":
         closes = not state.offered_topic and state.last_topic and is_closing_no(text)
