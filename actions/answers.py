@@ -11,7 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
-from faq.context import DEFAULT_TOPIC_FOR_NUTRIENT, nutrient_follow_up
+from faq.context import (
+    DEFAULT_TOPIC_FOR_NUTRIENT,
+    acknowledgement_topic,
+    nutrient_follow_up,
+)
 from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
 
 
@@ -57,6 +61,22 @@ class AnswerTopicAction(TopicAction):
             answer=kind,
             via=via,
         )
+
+    def acknowledge(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[List[EventType]]:
+        """Closes the point when the message only acknowledges an answer.
+
+        "ok", "ok snap ik" after an answer get a short "oké" (``bedankt``),
+        "oké doei" the goodbye (``afscheid``); anything else gets None.
+        """
+        text = (tracker.latest_message or {}).get("text") or ""
+        topic = acknowledgement_topic(text)
+        if topic is None or self.last_topic(tracker) is None:
+            return None
+        response = "utter_afscheid" if topic == "afscheid" else "utter_oke"
+        self.reply(dispatcher, topic, response=response)
+        return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
     def last_topic(self, tracker: Tracker) -> Optional[Topic]:
         """Returns the last content topic answered in this conversation."""
@@ -237,7 +257,12 @@ class ActionFollowUpNutrient(AnswerTopicAction):
 
 
 class ActionAffirm(AnswerTopicAction):
-    """Handles "ja graag": the offered topic, else more on the last topic."""
+    """Handles "ja graag": the offered topic, else more on the last topic.
+
+    A bare acknowledgement ("ok", "oké top") after an answer that offered
+    nothing closes the point: it gets a short "oké" (topic ``bedankt``), not
+    the long answer again.
+    """
 
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -254,6 +279,9 @@ class ActionAffirm(AnswerTopicAction):
         topic = self.content.topic(offered) if offered else None
         if topic is not None:
             return self.answer(dispatcher, topic, VIA_CONTEXT)
+        acknowledged = self.acknowledge(dispatcher, tracker)
+        if acknowledged is not None:
+            return acknowledged
         if self.last_topic(tracker) is not None:
             return await ActionTellMore().run(dispatcher, tracker, domain)
         self.reply_help(dispatcher)

@@ -20,7 +20,7 @@ from actions.base import (
     topic_button,
 )
 from actions.handoff import hand_off
-from faq.context import continues_last_topic
+from faq.context import continues_last_topic, is_closing_no
 from faq.privacy import mask_id
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,39 @@ class ActionPersonalAdvice(TopicAction):
             titel=offered.title,
         )
         return [SlotSet(SLOT_OFFERED_TOPIC, offered.id)]
+
+
+class ActionDecline(TopicAction):
+    """Handles "nee": declines an offer, or closes the point after an answer.
+
+    With a topic on offer (after personal advice or a fallback), "nee dank
+    je" declines it and the assistant asks for another question (``hulp``).
+    With nothing on offer, "nee hoor, dank je" or "nee, is goed zo" after an
+    answer declines nothing: the visitor has what they wanted (``bedankt``).
+    """
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_ontkennen"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Sends the closing or the declining reply; forgets any offer."""
+        text = (tracker.latest_message or {}).get("text") or ""
+        closes = (
+            not tracker.get_slot(SLOT_OFFERED_TOPIC)
+            and tracker.get_slot(SLOT_LAST_TOPIC)
+            and is_closing_no(text)
+        )
+        if closes:
+            self.reply(dispatcher, "bedankt", response="utter_oke")
+        else:
+            self.reply(dispatcher, "hulp", response="utter_ontkennen")
+        return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
 
 class ActionHelp(TopicAction):

@@ -27,7 +27,8 @@ class ActionFallback(AnswerTopicAction):
     clear enough) and as the core fallback.
 
     1. A short follow-up that leans on the previous answer is answered with
-       the topic the context gives it (``"via": "context"``).
+       the topic the context gives it (``"via": "context"``); a bare
+       acknowledgement ("ok snap ik") after an answer gets a short "oké".
     2. Otherwise the assistant says it is not sure and asks, with two buttons
        carrying the Dutch titles, which of the two likeliest topics of the
        NLU ranking was meant ("ja" answers the first).
@@ -52,6 +53,9 @@ class ActionFallback(AnswerTopicAction):
         if core_fallback:
             # Core fallback: forget the turn so it does not steer the next one.
             return [UserUtteranceReverted(), *self.ask(dispatcher, tracker)]
+        acknowledged = self.acknowledge(dispatcher, tracker)
+        if acknowledged is not None:  # "ok snap ik" closes the point
+            return acknowledged
         resolved = self.resolve_from_context(tracker, unsure=True)
         if resolved is not None:
             return self.answer(

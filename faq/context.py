@@ -43,7 +43,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
         r"|meten|meet|test\w*|bloed\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
-        r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*)\b",
+        r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*"
+        r"|bepal\w*|bepaald)\b",
         "klachten": r"\b(?:klacht\w*|symptom\w*|signa(?:al|len)|merk\w*|voel\w*"
         r"|herken\w*|verschijnsel\w*|let(?:ten)? (?:ik |je )?(?:\w+ )?op|opletten"
         r"|notice)\b",
@@ -140,6 +141,32 @@ _WHY = re.compile(
     r"(?:waarom|why|hoe komt (?:dat|het))\b",
     re.IGNORECASE,
 )
+#: "ook als ze supplementen slikken?", "ook in de zomer?": whether the last
+#: answer still holds under a condition, not another side of it.
+_ALSO_IF = re.compile(
+    r"^\W*(?:en\s+|maar\s+)?(?:ook|zelfs|geldt (?:dat|dit|het) ook)\s+"
+    r"(?:als|as|wanneer|bij|in|tijdens|zonder|voor|mensen|met een|even if|if|when)\b",
+    re.IGNORECASE,
+)
+#: The clause forms of it, which may name a nutrient ("ook als je genoeg
+#: vitamine D in je bloed hebt?"); "ook bij magnesium?" switches nutrient.
+_ALSO_IF_CLAUSE = re.compile(
+    r"^\W*(?:en\s+|maar\s+)?(?:ook|zelfs)\s+(?:als|as|wanneer|even if|if|when)\b",
+    re.IGNORECASE,
+)
+#: A bare question fragment ("echt?", "hoe lang?", "welke groente?"): it
+#: cannot stand alone, so it leans on what was just said.
+_FRAGMENT = re.compile(
+    r"^\W*(?:echt|hoezo|serieus|really|welke?|hoe|wat|waar|wanneer|wie|hoeveel"
+    r"|is|zijn|kan|kun|mag)\b",
+    re.IGNORECASE,
+)
+#: At most this many words make a fragment.
+MAX_FRAGMENT_WORDS = 3
+#: Words that say an intake is not enough ("eten alleen is niet genoeg?"):
+#: with a route named, about that route rather than a shortage.
+_NOT_ENOUGH = re.compile(r"\b(?:niet genoeg|onvoldoende|te weinig)\b", re.IGNORECASE)
+_SHORTAGE_WORD = re.compile(r"\b(?:tekort\w*|gebrek\w*|deficien\w*)\b", re.IGNORECASE)
 #: Where "en magnesium?" goes when the last topic says nothing about it.
 DEFAULT_TOPIC_FOR_NUTRIENT: Dict[Text, Text] = {
     "magnesium": "magnesium_voeding",
@@ -177,6 +204,15 @@ def kinds_in(text: Text) -> List[Text]:
     if "oplossing" in kinds and any(kind in ROUTE_KINDS for kind in kinds):
         kinds.remove("oplossing")
         kinds.append("oplossing")
+    if (
+        "tekort" in kinds
+        and any(kind in ROUTE_KINDS for kind in kinds)
+        and _NOT_ENOUGH.search(text)
+        and not _SHORTAGE_WORD.search(text)
+    ):
+        # "dus eten alleen is niet genoeg?": whether the route suffices
+        kinds.remove("tekort")
+        kinds.append("tekort")
     return kinds
 
 
@@ -204,6 +240,7 @@ def is_elliptical(text: Text, nutrient_allowed: bool = False) -> bool:
         _ANAPHOR.search(text)
         or _CONTINUATION.search(text)
         or KIND_PATTERNS["omgekeerd"].search(text)
+        or (len(words) <= MAX_FRAGMENT_WORDS and _FRAGMENT.search(text))
     )
 
 
@@ -242,6 +279,14 @@ def resolve(
         return None
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
+    if (
+        _ALSO_IF.search(text)
+        and "omgekeerd" not in kinds
+        and (elliptical or _ALSO_IF_CLAUSE.search(text))
+        and is_elliptical(text, nutrient_allowed=True)
+    ):
+        # "ook als ze supplementen slikken?": does the last answer still hold
+        return Resolution(last.id)
     if not elliptical:
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
@@ -261,7 +306,9 @@ def resolve(
         return Resolution(last.id) if last.id in ranked[:2] else None
     if not unsure:
         return None
-    if not kinds and (
+    # kinds left here have no follow-up of the last topic ("waar zit het dan?"
+    # after the blood test): a short elliptical message stays with it
+    if (elliptical or not kinds) and (
         last.id in ranked[:NEAR_CANDIDATES]
         or (elliptical and len(re.findall(r"\w+", text)) <= MAX_SAME_TOPIC_WORDS)
     ):
@@ -308,3 +355,62 @@ def nutrient_follow_up(last: Optional[Topic], nutrient: Text) -> Text:
         if not last.counterparts and nutrient in SHARED_NUTRIENTS:
             return last.id
     return DEFAULT_TOPIC_FOR_NUTRIENT[nutrient]
+
+
+#: Words of a bare acknowledgement ("ok", "oké top", "ok snap ik", "helder").
+_ACK_CORE = frozenset(
+    "ok oke oké okee okay okey oki okido prima top helder duidelijk snap snappen"
+    " begrepen begrijp aha ahzo mooi fijn super nice cool klopt alright gotcha"
+    " thx thanks tnx ty dank dankje bedankt merci goed".split()
+)
+#: Words that may come with an acknowledgement without changing it.
+_ACK_FILLER = frozenset(
+    "ah oh o zo ik het dat is was je u wel hoor dan al nu even ff echt heel"
+    " erg hè he hé lekker it got".split()
+)
+#: Words of a "no" that closes rather than declines ("nee hoor, dank je").
+_CLOSING_NO = frozenset(
+    "dank dankje bedankt thx thanks tnx merci goed prima genoeg helder duidelijk"
+    " top".split()
+)
+
+
+def _words(text: Text) -> List[Text]:
+    return [w.lower() for w in re.findall(r"\w+", text)]
+
+
+#: Goodbyes that may come with an acknowledgement ("oké doei").
+_ACK_BYE = frozenset("doei doeg dag daag bye ciao tot ziens later houdoe".split())
+
+
+def acknowledgement_topic(text: Text) -> Optional[Text]:
+    """Returns ``bedankt`` or ``afscheid`` for a bare acknowledgement, else None.
+
+    "ok", "oké top", "ok snap ik", "helder": after an answer that offered
+    nothing, these close the point; they do not ask for more ("ja graag",
+    "doe maar", "vertel maar" do). With a goodbye ("oké doei") they end the
+    conversation.
+    """
+    words = _words(text)
+    if not (
+        0 < len(words) <= 5
+        and any(w in _ACK_CORE for w in words)
+        and all(w in _ACK_CORE or w in _ACK_FILLER or w in _ACK_BYE for w in words)
+    ):
+        return None
+    return "afscheid" if any(w in _ACK_BYE for w in words) else "bedankt"
+
+
+def is_acknowledgement(text: Text) -> bool:
+    """Returns whether a message only acknowledges an answer (see above)."""
+    return acknowledgement_topic(text) is not None
+
+
+def is_closing_no(text: Text) -> bool:
+    """Returns whether a "no" closes the point ("nee hoor, dank je").
+
+    With nothing offered, "nee hoor, is goed zo" declines nothing: it says
+    the visitor has what they wanted. A bare "nee" stays a decline.
+    """
+    words = _words(text)
+    return 0 < len(words) <= 8 and any(w in _CLOSING_NO for w in words)

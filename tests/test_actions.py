@@ -18,6 +18,7 @@ from actions.answers import (
 from actions.base import DEFAULT_SUGGESTIONS
 from actions.conversation import (
     ActionCustomerService,
+    ActionDecline,
     ActionHelp,
     ActionKnowledgeBase,
     ActionPersonalAdvice,
@@ -213,6 +214,51 @@ async def test_affirm_after_an_answer_tells_more(dispatcher, domain):
 
     assert message["custom"]["topic"] == "vitamine_k2"
     assert message["custom"]["answer"] == "lang"
+
+
+async def test_a_bare_ok_after_an_answer_is_acknowledged(dispatcher, domain):
+    tracker = make_tracker(
+        "bevestigen", slots={"laatste_topic": "vitamine_k2"}, text="ok top"
+    )
+    events, message = await run(ActionAffirm(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "bedankt"
+    assert message["response"] == "utter_oke"
+    assert slot(events, "aangeboden_topic") is None
+
+
+async def test_ok_still_accepts_an_offer(dispatcher, domain):
+    tracker = make_tracker(
+        "bevestigen",
+        slots={"laatste_topic": "vitamine_k2", "aangeboden_topic": "magnesium_vormen"},
+        text="ok",
+    )
+    _, message = await run(ActionAffirm(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "magnesium_vormen"
+
+
+@pytest.mark.parametrize(
+    ("slots", "text", "response"),
+    [
+        ({"laatste_topic": "vitamine_k2"}, "nee hoor, dank je", "utter_oke"),
+        ({"laatste_topic": "vitamine_k2"}, "nee", "utter_ontkennen"),
+        (
+            {"laatste_topic": "vitamine_k2", "aangeboden_topic": "magnesium_vormen"},
+            "nee dank je",
+            "utter_ontkennen",
+        ),
+        ({}, "nee bedankt", "utter_ontkennen"),
+    ],
+)
+async def test_no_closes_or_declines(dispatcher, domain, slots, text, response):
+    tracker = make_tracker("ontkennen", slots=slots, text=text)
+    events, message = await run(ActionDecline(), dispatcher, tracker, domain)
+
+    assert message["response"] == response
+    topic = "bedankt" if response == "utter_oke" else "hulp"
+    assert message["custom"]["topic"] == topic
+    assert slot(events, "aangeboden_topic") is None
 
 
 async def test_affirm_without_context_offers_help(dispatcher, domain):
@@ -565,3 +611,32 @@ async def test_help_unless_the_context_makes_it_a_follow_up(dispatcher, domain):
     _, message = await run(ActionHelpInContext(), dispatcher, tracker, domain)
     assert message["custom"]["topic"] == "vitamine_d_supplementen"
     assert message["custom"]["via"] == "context"
+
+
+async def test_fallback_acknowledges_a_bare_ok_after_an_answer(dispatcher, domain):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "bevestigen", "confidence": 0.4},
+        {"name": "meer", "confidence": 0.39},
+    ]
+    tracker = make_tracker(
+        "nlu_fallback",
+        ranking=ranking,
+        text="ok snap ik",
+        slots={"laatste_topic": "tekort_symptomen"},
+    )
+    events, message = await run(ActionFallback(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "bedankt"
+    assert message["response"] == "utter_oke"
+    assert slot(events, "laatste_topic") == "<not set>"  # the last topic stays
+
+
+async def test_ok_with_a_goodbye_after_an_answer_says_goodbye(dispatcher, domain):
+    tracker = make_tracker(
+        "bevestigen", slots={"laatste_topic": "vitamine_k2"}, text="oke doei"
+    )
+    _, message = await run(ActionAffirm(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "afscheid"
+    assert message["response"] == "utter_afscheid"

@@ -10,6 +10,9 @@ import yaml
 from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
 from faq.context import (
     KIND_PATTERNS,
+    acknowledgement_topic,
+    is_acknowledgement,
+    is_closing_no,
     is_elliptical,
     kinds_in,
     nutrient_follow_up,
@@ -305,3 +308,30 @@ def test_why_remedy_and_route_follow_ups(last, text, expected, content):
     resolution = resolve(text, last, content)
     assert resolution is not None
     assert resolution.topic == short.get(expected, expected)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok", "oké top", "ok snap ik", "helder!", "oke, duidelijk", "klopt"]
+)
+def test_bare_acknowledgements(text):
+    assert is_acknowledgement(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["ja", "ja graag", "ok doe maar", "ok, vertel meer", "oké en de zon?", ""]
+)
+def test_a_yes_or_a_question_is_no_acknowledgement(text):
+    assert not is_acknowledgement(text)
+
+
+def test_a_no_that_closes_versus_one_that_declines():
+    assert is_closing_no("nee hoor, dank je")
+    assert is_closing_no("nee, is goed zo")
+    assert not is_closing_no("nee")
+    assert not is_closing_no("nee laat maar")
+
+
+def test_an_acknowledgement_with_a_goodbye_ends_the_conversation():
+    assert acknowledgement_topic("oké doei") == "afscheid"
+    assert acknowledgement_topic("ok top") == "bedankt"
+    assert acknowledgement_topic("doei") is None  # the NLU knows plain goodbyes

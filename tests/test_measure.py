@@ -137,6 +137,12 @@ def test_bevestigen_answers_the_offered_topic():
         bl.answer_intent("nlu_fallback", "???", fallback_state, "bronnen") == "fallback"
     )
     assert bl.answer_intent("bevestigen", "ja", fallback_state) == "bronnen"
+    # with nothing on offer, a bare "ok" acknowledges and "nee hoor, dank je" closes
+    assert bl.answer_intent("bevestigen", "ok", fallback_state) == "bedankt"
+    assert bl.answer_intent("ontkennen", "nee hoor, dank je", fallback_state) == (
+        "bedankt"
+    )
+    assert bl.answer_intent("bevestigen", "ja", fallback_state) == "bronnen"
 
 
 def test_fallback_rule_accepts_clear_answers_only():

@@ -25,7 +25,9 @@ do it, minimally (:meth:`Baseline.answer`):
   the content file, else the bot's default topic for that nutrient;
 - ``bevestigen`` answers the offered topic (offered by ``persoonlijk_advies``
   and ``fallback``: the best-scoring content intent), else continues the last
-  topic, else ``hulp``; ``ontkennen`` answers ``hulp``;
+  topic (a bare "ok" after an answer: ``bedankt``), else ``hulp``;
+  ``ontkennen`` answers ``hulp`` (``bedankt`` when nothing was offered and
+  it closes: "nee hoor, dank je");
 - an elliptical follow-up ("hoe stel je dat dan vast?") is resolved against
   the last topic with the bot's own code (:func:`faq.context.resolve`): on a
   content intent, a fallback and a ``vervolg`` without a nutrient.
@@ -64,7 +66,13 @@ from faq.content import (
     CONVERSATION_TOPIC_IDS,
     get_content,
 )
-from faq.context import continues_last_topic, nutrient_follow_up, resolve
+from faq.context import (
+    acknowledgement_topic,
+    continues_last_topic,
+    is_closing_no,
+    nutrient_follow_up,
+    resolve,
+)
 from faq.settings import PROJECT_DIR as ROOT
 from tools.tune_thresholds import (
     COST,
@@ -360,6 +368,7 @@ def answer_intent(
     """
     content = get_content()
     resolved = None
+    acknowledged = acknowledgement_topic(text)
     if intent in ("meer", "buiten_domein", "hulp", "bronnen") or (
         intent in CONTENT_TOPIC_IDS  # the bot's actions for these use context
     ):
@@ -378,6 +387,9 @@ def answer_intent(
             and (resolved.kind is None or resolved.topic == state.last_topic)
         ):
             resolved = None
+    elif intent == "nlu_fallback" and state.last_topic and acknowledged:
+        state.offered_topic = None
+        return acknowledged
     elif intent == "nlu_fallback" or (  # action_fallback, action_vervolg
         intent == "vervolg" and detect_nutrient(text) is None
     ):
@@ -415,9 +427,14 @@ def answer_intent(
             target = state.offered_topic
             state.last_topic, state.offered_topic = target, None
             return target
+        if state.last_topic and acknowledged:
+            state.offered_topic = None
+            return acknowledged
         return state.last_topic or "hulp"
     if intent == "ontkennen":
-        return "hulp"
+        closes = not state.offered_topic and state.last_topic and is_closing_no(text)
+        state.offered_topic = None
+        return "bedankt" if closes else "hulp"
     if intent == "persoonlijk_advies":
         leans = continues_last_topic(text, state.last_topic)
         state.offered_topic = state.last_topic if leans else best_content

@@ -92,6 +92,7 @@ from tools.tune_thresholds import (
 HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
 CONTEXT_DEV = ROOT / "tests" / "heldout" / "context.yml"
 ROUND2_DEV = ROOT / "tests" / "heldout" / "round2.yml"
+ROUND3_DEV = ROOT / "tests" / "heldout" / "round3.yml"
 BLIND = ROOT / "tests" / "blind"
 REPORTS = ROOT / "reports"
 ANY_CONTENT = "any_content"
@@ -161,6 +162,12 @@ SETS: Tuple[EvalSet, ...] = (
         "dev_round2",
         "second development set (tests/heldout/round2.yml)",
         ROUND2_DEV,
+        False,
+    ),
+    EvalSet(
+        "dev_round3",
+        "third development set (tests/heldout/round3.yml)",
+        ROUND3_DEV,
         False,
     ),
     EvalSet(

@@ -489,7 +489,11 @@ _DIAGNOSIS = re.compile(
     r"|\b(?:zou|kan)\s+(?:het|dat)\s+bij\s+(?:mij|hem|haar)\b"
     r"|\b(?:kun|kan|kunt)\s+(?:je|jij|u)\s+(?:\w+\s+)?(?:zien|zeggen|vertellen"
     r"|inschatten|beoordelen)\s+of\s+(?:ik|hij|zij|mijn)\b"
-    r"|\b(?:am i|do i have|is my)\b[^.?!]{0,40}(?:deficien\w*|low|high|lacking)",
+    r"|\b(?:am i|do i have|is my)\b[^.?!]{0,40}(?:deficien\w*|low|high|lacking)"
+    # "komen mijn klachten door een disbalans?": the cause of one's own complaints
+    r"|\b(?:komen|komt|liggen|ligt)\s+(?:mijn|zijn|haar)\s+(?:\w+\s+){0,2}?"
+    r"(?:klacht\w*|kramp\w*|\w*pijn|vermoeidheid|moeheid|problemen|trillingen)"
+    r"\s+(?:\w+\s+){0,3}?(?:door|van|aan)\b",
     re.IGNORECASE,
 )
 #: Own complaints ("ik ben moe", "ik heb kramp"): with "zou ik een tekort
