@@ -179,6 +179,9 @@ SETS: Tuple[EvalSet, ...] = (
     EvalSet(
         "blind_c", "blind set C (tests/blind/set_c.yml)", BLIND / "set_c.yml", True
     ),
+    EvalSet(
+        "blind_d", "blind set D (tests/blind/set_d.yml)", BLIND / "set_d.yml", True
+    ),
 )
 
 
@@ -1033,7 +1036,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_a``, ``blind_b``, ``blind_c``).
+        names: Which sets to run (``dev``, ``blind_a`` … ``blind_d``).
         with_cv: Whether to run the cross-validation too.
 
     Returns:
