@@ -240,6 +240,37 @@ def test_model_weighs_the_question_over_the_story(model):
     assert weighted["magnesium_voeding"] < whole["magnesium_voeding"]
 
 
+@pytest.fixture(scope="module")
+def gated(model) -> TopicModel:
+    """The same fitted model, combining sentences the ``gated`` way."""
+    twin = TopicModel(ModelSettings(calibration_folds=3, question_mix="gated"))
+    twin.__dict__.update({k: v for k, v in model.__dict__.items() if k != "settings"})
+    return twin
+
+
+def test_gated_a_clear_question_decides_over_the_story(gated):
+    story = (
+        "Ik eet elke dag noten en chocola vanwege het magnesium. "
+        "Nu is het winter. Hoe lang moet ik in de zon voor vitamine d?"
+    )
+    question = "Hoe lang moet ik in de zon voor vitamine d?"
+    assert gated.rank(story)[0][0] == "vitamine_d_zonlicht"
+    assert gated.probabilities(story) == pytest.approx(
+        gated.predict_proba([question])[0]
+    )
+
+
+def test_gated_a_vague_question_leaves_the_whole_message_in_charge(gated):
+    story = (
+        "Mijn moeder van 80 komt bijna niet meer buiten en zit de hele winter "
+        "binnen. Ouderen hebben toch vaker te weinig vitamine d. Hoe zit dat?"
+    )
+    whole = gated.predict_proba([story])[0]
+    vague = gated.predict_proba(["Hoe zit dat?"])[0]
+    assert vague.max() < whole.max()
+    assert gated.probabilities(story) == pytest.approx(whole)
+
+
 def test_model_is_not_fooled_by_noise(model):
     assert model.rank("<b>Klant:</b> welke voeding bevat magnesium??")[0][0] == (
         "magnesium_voeding"
@@ -355,7 +386,14 @@ def test_untrained_component_leaves_messages_alone(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"question_weight": 1.5}, {"char_min": 0}, {"c": 0}, {"char_min": 6}]
+    "bad",
+    [
+        {"question_weight": 1.5},
+        {"char_min": 0},
+        {"c": 0},
+        {"char_min": 6},
+        {"question_mix": "max"},
+    ],
 )
 def test_component_rejects_bad_settings(bad):
     with pytest.raises(ValueError):

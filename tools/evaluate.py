@@ -321,6 +321,7 @@ def compute_metrics(
     service = [t for t in singles if t.expected == "medewerker"]
     chat = [t for t in singles if t.expected in PLAIN_CONVERSATION_TOPICS]
     long = [t for t in singles if t.style == "lang"]
+    long_content = [t for t in long if t.expected in CONTENT_TOPIC_IDS]
     noisy = [t for t in singles if t.style == "ruis"]
     turns = [t for c in cases for t in c.turns]
 
@@ -352,6 +353,21 @@ def compute_metrics(
             outside, lambda t: answer(t) == "buiten_domein"
         ),
         "buiten_domein_as_fallback": count(outside, lambda t: answer(t) == FALLBACK),
+        # Where content questions went instead (aggregates: a blind set's
+        # misses by kind, never by item).
+        "content_as_advice_rate": count(
+            in_scope, lambda t: answer(t) == "persoonlijk_advies"
+        ),
+        "content_as_off_domain_rate": count(
+            in_scope, lambda t: answer(t) == "buiten_domein"
+        ),
+        "long_content_fallback_rate": count(
+            long_content, lambda t: answer(t) == FALLBACK
+        ),
+        "long_content_as_advice_rate": count(
+            long_content, lambda t: answer(t) == "persoonlijk_advies"
+        ),
+        "long_content_wrong_rate": count(long_content, wrong),
         "medewerker_rate": count(service, right),
         "conversation_accuracy": count(chat, right),
         "overall_accuracy": count(singles, accepted),

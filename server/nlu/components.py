@@ -102,6 +102,8 @@ class FaqIntentClassifier(GraphComponent, IntentClassifier):
         merged = {**cls.get_default_config(), **config}
         if not 0 <= float(merged["question_weight"]) <= 1:
             raise ValueError("question_weight moet tussen 0 en 1 liggen")
+        if merged["question_mix"] not in ("linear", "gated"):
+            raise ValueError("question_mix moet 'linear' of 'gated' zijn")
         if not 1 <= int(merged["char_min"]) <= int(merged["char_max"]):
             raise ValueError("char_min/char_max: 1 <= char_min <= char_max")
         if float(merged["c"]) <= 0:

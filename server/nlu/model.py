@@ -14,8 +14,10 @@ experiments) use it directly, so every figure is measured on the same code.
   the same for every topic and one fallback threshold fits all.
 - Messages are cleaned of noise first (:func:`server.nlu.text.clean`). A
   message of several sentences is scored as a whole and per question
-  sentence; the question sentences weigh ``question_weight`` (the story
-  before a question decides less than the question itself).
+  sentence; the surest question sentence decides when it is surer than the
+  whole message (``question_mix: gated``), or the question sentences weigh
+  ``question_weight`` (``linear``): the story before a question decides less
+  than the question itself.
 - Two rules on top of the classifier, each raising one intent to at least
   ``dose_confidence``: a message that asks how much of something to take
   (:func:`server.nlu.text.asks_for_dose`) or otherwise asks for personal
@@ -82,6 +84,12 @@ class ModelSettings:
     word_max: int = 2
     calibration_folds: int = 5
     question_weight: float = 0.5
+    #: How the question sentences are combined with the whole message:
+    #: ``linear`` mixes them with ``question_weight``; ``gated`` takes the
+    #: most confident question sentence when it is surer than the whole
+    #: message, else the whole (a vague question leaves the story in charge,
+    #: and a mix of two never makes both less sure).
+    question_mix: str = "linear"
     random_seed: int = 42
     #: Intent of every message that asks for an amount to take ("" = off).
     dose_intent: str = "persoonlijk_advies"
@@ -271,6 +279,9 @@ class TopicModel:
             return self.predict_proba([cleaned])[0]
         rows = self.predict_proba([cleaned, *questions])
         whole, asked = rows[0], rows[1:]
+        if self.settings.question_mix == "gated":
+            surest = asked[asked.max(axis=1).argmax()]
+            return surest if surest.max() > whole.max() else whole
         # A question sentence that is itself clear counts more than a vague one
         # ("Kun je helpen?").
         confidence = asked.max(axis=1)
