@@ -182,6 +182,9 @@ SETS: Tuple[EvalSet, ...] = (
     EvalSet(
         "blind_d", "blind set D (tests/blind/set_d.yml)", BLIND / "set_d.yml", True
     ),
+    EvalSet(
+        "blind_e", "blind set E (tests/blind/set_e.yml)", BLIND / "set_e.yml", True
+    ),
 )
 
 
@@ -1052,7 +1055,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_a`` … ``blind_d``).
+        names: Which sets to run (``dev``, ``blind_a`` … ``blind_e``).
         with_cv: Whether to run the cross-validation too.
 
     Returns:
