@@ -107,21 +107,25 @@ _NUMBER = re.compile(r"\+?(\d{6,20})")
 _CHOICE_NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 
 
-def credential(
-    env_value: Optional[Text], credentials: Dict[Text, Any], key: Text
-) -> Optional[Text]:
-    """Returns a channel setting: the environment variable, else credentials.yml.
+def channel_settings(
+    credentials: Optional[Dict[Text, Any]], **env_values: Optional[Text]
+) -> Dict[Text, Optional[Text]]:
+    """Returns a channel's settings: each environment variable, else credentials.yml.
 
     Args:
-        env_value: The value of the setting's environment variable (or None).
-        credentials: The channel's section of ``credentials.yml``.
-        key: The setting's key in that section.
+        credentials: The channel's section of ``credentials.yml`` (may be None).
+        **env_values: Setting name (also its key in ``credentials.yml``) ->
+            the value of its environment variable, or None.
 
     Returns:
-        The stripped value, or None when neither gives one.
+        Setting name -> the stripped value, or None when neither gives one.
     """
-    value = env_value or credentials.get(key)
-    return (str(value).strip() or None) if value is not None else None
+    section = credentials or {}
+    result: Dict[Text, Optional[Text]] = {}
+    for key, env_value in env_values.items():
+        value = env_value or section.get(key)
+        result[key] = (str(value).strip() or None) if value is not None else None
+    return result
 
 
 def conversation_id(number: Any) -> Optional[Text]:

@@ -57,9 +57,9 @@ from server.channels.whatsapp_common import (
     SendError,
     WhatsAppInput,
     WhatsAppOutput,
+    channel_settings,
     choices_of,
     conversation_id,
-    credential,
     fit,
     message_text,
     phone_digits,
@@ -332,21 +332,19 @@ class MetaWhatsAppInput(WhatsAppInput):
         cls, credentials: Optional[Dict[Text, Any]]
     ) -> "MetaWhatsAppInput":
         """Builds the channel; environment variables win over credentials.yml."""
-        credentials = credentials or {}
-
-        def setting(env_value: Optional[Text], key: Text) -> Optional[Text]:
-            return credential(env_value, credentials, key)
-
         return cls(
-            app_secret=setting(config.META_APP_SECRET, "app_secret"),
-            verify_token=setting(config.META_VERIFY_TOKEN, "verify_token"),
-            access_token=setting(config.META_ACCESS_TOKEN, "access_token"),
-            phone_number_id=setting(config.META_PHONE_NUMBER_ID, "phone_number_id"),
-            api_version=setting(config.META_GRAPH_API_VERSION, "api_version"),
-            graph_url=setting(config.META_GRAPH_API_URL, "graph_url"),
-            template_name=setting(None, "template_name"),
-            template_language=setting(None, "template_language"),
-            store_url=setting(config.WHATSAPP_STORE_URL, "store_url"),
+            **channel_settings(
+                credentials,
+                app_secret=config.META_APP_SECRET,
+                verify_token=config.META_VERIFY_TOKEN,
+                access_token=config.META_ACCESS_TOKEN,
+                phone_number_id=config.META_PHONE_NUMBER_ID,
+                api_version=config.META_GRAPH_API_VERSION,
+                graph_url=config.META_GRAPH_API_URL,
+                template_name=None,
+                template_language=None,
+                store_url=config.WHATSAPP_STORE_URL,
+            )
         )
 
     def __init__(

@@ -60,9 +60,9 @@ from server.channels.whatsapp_common import (
     SendError,
     WhatsAppInput,
     WhatsAppOutput,
+    channel_settings,
     choices_of,
     conversation_id,
-    credential,
     message_text,
     split_message,
 )
@@ -223,18 +223,16 @@ class TwilioWhatsAppInput(WhatsAppInput):
         cls, credentials: Optional[Dict[Text, Any]]
     ) -> "TwilioWhatsAppInput":
         """Builds the channel; environment variables win over credentials.yml."""
-        credentials = credentials or {}
-
-        def setting(env_value: Optional[Text], key: Text) -> Optional[Text]:
-            return credential(env_value, credentials, key)
-
         return cls(
-            account_sid=setting(config.TWILIO_ACCOUNT_SID, "account_sid"),
-            auth_token=setting(config.TWILIO_AUTH_TOKEN, "auth_token"),
-            twilio_number=setting(config.TWILIO_WHATSAPP_NUMBER, "twilio_number"),
-            webhook_url=setting(config.WHATSAPP_WEBHOOK_URL, "webhook_url"),
-            template_content_sid=setting(None, "template_content_sid"),
-            store_url=setting(config.WHATSAPP_STORE_URL, "store_url"),
+            **channel_settings(
+                credentials,
+                account_sid=config.TWILIO_ACCOUNT_SID,
+                auth_token=config.TWILIO_AUTH_TOKEN,
+                twilio_number=config.TWILIO_WHATSAPP_NUMBER,
+                webhook_url=config.WHATSAPP_WEBHOOK_URL,
+                template_content_sid=None,
+                store_url=config.WHATSAPP_STORE_URL,
+            )
         )
 
     def __init__(
