@@ -13,6 +13,7 @@ from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
 from faq.content import Topic
 from faq.context import (
     DEFAULT_TOPIC_FOR_NUTRIENT,
+    Resolution,
     acknowledgement_topic,
     nutrient_follow_up,
 )
@@ -41,6 +42,20 @@ class AnswerTopicAction(TopicAction):
         """
         self.send_answer(dispatcher, topic, topic.short, "kort", via)
         return [SlotSet(SLOT_LAST_TOPIC, topic.id), SlotSet(SLOT_OFFERED_TOPIC, None)]
+
+    def answer_from_context(
+        self, dispatcher: CollectingDispatcher, resolved: Resolution
+    ) -> List[EventType]:
+        """Answers the topic the context gave an elliptical follow-up.
+
+        Args:
+            dispatcher: Where the message goes.
+            resolved: The context's decision (:meth:`resolve_from_context`).
+
+        Returns:
+            Events that remember the topic for follow-ups.
+        """
+        return self.answer(dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT)
 
     def send_answer(
         self,
@@ -110,9 +125,7 @@ class ActionAnswerTopic(AnswerTopicAction):
             return []
         resolved = self.resolve_from_context(tracker)
         if resolved is not None and resolved.topic != topic.id:
-            return self.answer(
-                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
-            )
+            return self.answer_from_context(dispatcher, resolved)
         return self.answer(dispatcher, topic, self.via_of_message(tracker))
 
 
@@ -146,9 +159,7 @@ class ActionTellMore(AnswerTopicAction):
         resolved = self.resolve_from_context(tracker)
         if resolved is not None and resolved.topic != topic.id:
             # "hoe stel je dat dan vast?" asks about the next step, not for more
-            return self.answer(
-                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
-            )
+            return self.answer_from_context(dispatcher, resolved)
         self.send_answer(dispatcher, topic, topic.long, "lang", VIA_CONTEXT)
         return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 
@@ -171,9 +182,7 @@ class ActionSources(AnswerTopicAction):
         last_id = tracker.get_slot(SLOT_LAST_TOPIC)
         if resolved and resolved.kind and resolved.topic != last_id:
             # "en waar let ik intussen op?" asks about symptoms, not sources
-            return self.answer(
-                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
-            )
+            return self.answer_from_context(dispatcher, resolved)
         wants_all = ALL_SOURCES in list(tracker.get_latest_entity_values("bereik"))
         topic = self.last_topic(tracker)
         if topic is not None and topic.id != "bronnen" and not wants_all:
@@ -238,9 +247,7 @@ class ActionFollowUpNutrient(AnswerTopicAction):
         if nutrient not in DEFAULT_TOPIC_FOR_NUTRIENT:
             resolved = self.resolve_from_context(tracker, unsure=True)
             if resolved is not None:
-                return self.answer(
-                    dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
-                )
+                return self.answer_from_context(dispatcher, resolved)
             from actions.fallback import ActionFallback
 
             return ActionFallback().ask(dispatcher, tracker)
@@ -316,9 +323,7 @@ class ContextOrReplyAction(AnswerTopicAction, metaclass=abc.ABCMeta):
         """Answers from context, or sends the plain reply."""
         resolved = self.resolve_from_context(tracker, refused=self.refused)
         if resolved is not None:
-            return self.answer(
-                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
-            )
+            return self.answer_from_context(dispatcher, resolved)
         self.reply_plain(dispatcher)
         return [SlotSet(SLOT_OFFERED_TOPIC, None)]
 

@@ -14,7 +14,6 @@ from actions.base import (
     ranked_content_topics,
     topic_button,
 )
-from faq.reply import VIA_CONTEXT
 
 #: Topics the "which one did you mean?" question offers.
 CHOICES = 2
@@ -58,9 +57,7 @@ class ActionFallback(AnswerTopicAction):
             return acknowledged
         resolved = self.resolve_from_context(tracker, unsure=True)
         if resolved is not None:
-            return self.answer(
-                dispatcher, self.content.topics[resolved.topic], VIA_CONTEXT
-            )
+            return self.answer_from_context(dispatcher, resolved)
         return self.ask(dispatcher, tracker)
 
     def ask(
