@@ -15,12 +15,6 @@ same for editors that save in place and for those that write a new file and
 rename it, on every file system; a file whose bytes did not change (a
 ``touch``) is not parsed again.
 
-A reload is also held to the coverage threshold of ``tests/test_grounding.py``
-(:func:`weak_sentence`): every sentence of a changed topic must be covered by
-its basis for at least 80 %, so an edit that adds a claim beside a valid quote
-is refused like a broken one. The Dutch spaCy pipeline this needs is loaded on
-the first reload that changes a topic, not at start.
-
 Only answers, sources and their basis go live. The NLU learns from
 ``data/nlu`` and needs ``make train``: when a reload changes the ``questions``
 of a topic, the status and the log say so.
@@ -36,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
-from faq import grounding, settings
+from faq import settings
 from faq.content import Content, ContentError, load_content
 
 logger = logging.getLogger(__name__)
@@ -79,32 +73,6 @@ def retrain_notes(before: Content, after: Content) -> List[Text]:
                 "Antwoorden en bronnen zijn al live."
             )
     return notes
-
-
-def weak_sentence(before: Content, after: Content) -> Optional[ContentError]:
-    """Finds the first changed sentence its basis covers below the threshold.
-
-    Only topics that differ from ``before`` are measured (the content in
-    service passed the same check in CI, ``tests/test_grounding.py``).
-
-    Returns:
-        An error naming file, topic and field, or ``None`` when all pass.
-    """
-    for topic in after.topics.values():
-        if before.topics.get(topic.id) == topic:
-            continue
-        for _, field, sentence in topic.sentences():
-            measured = grounding.coverage(sentence.text, sentence.basis)
-            if measured.weak():
-                return ContentError(
-                    after.path,
-                    f"zin wordt maar voor {measured.share:.0%} gedekt door zijn "
-                    f"basis (drempel {grounding.COVERAGE_THRESHOLD:.0%}); "
-                    f"niet gedekt: {', '.join(measured.uncovered)}",
-                    topic.id,
-                    f"{field}.text",
-                )
-    return None
 
 
 class LiveContent:
@@ -202,10 +170,6 @@ class LiveContent:
                 return False
             if content.version == self._content.version:
                 self._clear_error()
-                return False
-            weak = weak_sentence(self._content, content)
-            if weak is not None:
-                self._fail(weak)
                 return False
             return self._switch(content)
 
