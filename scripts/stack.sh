@@ -139,10 +139,16 @@ init_postgres() {
 
 setup_database() {
   local pg=(as_user "$PG_USER" "$PG_BIN/psql" -h "$STACK_DATA/pg/sock" -p "$STACK_PG_PORT" -U postgres -qAt -v ON_ERROR_STOP=1)
+  local ready=""
   for _ in $(seq 1 60); do
-    as_user "$PG_USER" "$PG_BIN/pg_isready" -q -h "$STACK_DATA/pg/sock" -p "$STACK_PG_PORT" && break
+    as_user "$PG_USER" "$PG_BIN/pg_isready" -q -h "$STACK_DATA/pg/sock" -p "$STACK_PG_PORT" \
+      && ready=1 && break
     sleep 0.5
   done
+  if [ -z "$ready" ]; then
+    tail -n 5 "$STACK/log/postgres.log" >&2 || true
+    fail "PostgreSQL start niet; zie var/stack/log/postgres.log"
+  fi
   # The password travels on stdin, never on a command line.
   "${pg[@]}" -d postgres <<SQL
 SELECT 'CREATE ROLE faq LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'faq')
@@ -166,6 +172,16 @@ wait_http() {  # wait_http URL PROGRAM
   done
 }
 
+ports_free() {  # fails, naming the port, when another process listens on one
+  local port
+  for port in "$STACK_PORT" "$STACK_PG_PORT" "$STACK_REDIS_PORT" "$STACK_ACTIONS_PROXY_PORT" \
+      $STACK_RASA_PORTS $STACK_ACTIONS_PORTS; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      fail "poort $port is al in gebruik (een stack van een andere checkout? daar: make stack-down; of kies andere STACK_*_PORT-waarden)"
+    fi
+  done
+}
+
 up() {
   [ -f models/faq.tar.gz ] || [ -n "${RASA_MODEL:-}" ] || fail "geen getraind model: make train"
   install_packages
@@ -184,6 +200,7 @@ up() {
     # nginx and PostgreSQL re-read their configuration files on SIGHUP.
     ctl signal HUP nginx postgres >/dev/null 2>&1 || true
   else
+    ports_free
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
       supervisord -c "$STACK/supervisord.conf"
   fi
