@@ -15,6 +15,15 @@ same for editors that save in place and for those that write a new file and
 rename it, on every file system; a file whose bytes did not change (a
 ``touch``) is not parsed again.
 
+A changed file is also held to the coverage threshold of
+``tests/test_grounding.py`` before it goes live: every answer sentence must be
+covered by its basis for at least 80 %, so an edit that keeps a valid quote
+and adds a claim beside it is refused like a broken one. That check needs the
+Dutch spaCy pipeline (about 600 MB and 4-5 s to load), so it runs in a child
+process (``python -m faq.live --check``), started from a thread: no request
+waits for it and the servers never hold spaCy. Until it passes, the previous
+content stays in service.
+
 Only answers, sources and their basis go live. The NLU learns from
 ``data/nlu`` and needs ``make train``: when a reload changes the ``questions``
 of a topic, the status and the log say so.
@@ -23,8 +32,11 @@ of a topic, the status and the log say so.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -75,6 +87,64 @@ def retrain_notes(before: Content, after: Content) -> List[Text]:
     return notes
 
 
+def check_coverage(path: Path, article_path: Path) -> Dict[Text, Any]:
+    """Loads a content file and measures every sentence against its basis.
+
+    Runs in the child process of :func:`coverage_in_child`.
+
+    Returns:
+        ``version`` of the file checked, and ``topic``, ``field`` and
+        ``problem`` of the first sentence below the threshold (or None).
+    """
+    from faq import grounding
+
+    content = load_content(path, article_path)
+    for topic in content.topics.values():
+        for _, field, sentence in topic.sentences():
+            measured = grounding.coverage(sentence.text, sentence.basis)
+            if measured.weak():
+                return {
+                    "version": content.version,
+                    "topic": topic.id,
+                    "field": f"{field}.text",
+                    "problem": (
+                        f"zin wordt maar voor {measured.share:.0%} gedekt door "
+                        f"zijn basis (drempel {grounding.COVERAGE_THRESHOLD:.0%}); "
+                        f"niet gedekt: {', '.join(measured.uncovered)}"
+                    ),
+                }
+    return {"version": content.version, "topic": None}
+
+
+def coverage_in_child(
+    path: Path, article_path: Path, timeout: float
+) -> Tuple[Optional[Text], Optional[ContentError]]:
+    """Runs :func:`check_coverage` in a child process.
+
+    Returns:
+        The version the child checked (None if it failed) and the error that
+        refuses the file (None when every sentence is covered).
+    """
+    command = [sys.executable, "-m", "faq.live", "--check", str(path)]
+    command.append(str(article_path))
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError, OSError):
+        logger.exception("dekkingscontrole van het contentbestand mislukt")
+        return None, ContentError(path, "dekkingscontrole mislukt (zie log)")
+    if result.get("error"):
+        return None, ContentError(path, str(result["error"]))
+    if result.get("topic"):
+        error = ContentError(
+            path, str(result["problem"]), str(result["topic"]), str(result["field"])
+        )
+        return str(result["version"]), error
+    return str(result["version"]), None
+
+
 class LiveContent:
     """The last good content of one file, reloaded when the file changes."""
 
@@ -84,6 +154,7 @@ class LiveContent:
         article_path: Optional[Path] = None,
         interval: Optional[float] = None,
         clock: Callable[[], float] = time.monotonic,
+        check_timeout: Optional[float] = None,
     ) -> None:
         """Prepares the holder; nothing is read until :meth:`load`.
 
@@ -94,6 +165,8 @@ class LiveContent:
                 :attr:`current`; defaults to ``FAQ_CONTENT_POLL_SECONDS``
                 (0: never look again after the first load).
             clock: Monotonic time source (tests pass their own).
+            check_timeout: Seconds the coverage check of a changed file may
+                take; defaults to ``FAQ_CONTENT_CHECK_TIMEOUT`` (0: no check).
         """
         self.path = Path(path or settings.CONTENT_FILE)
         self.article_path = Path(article_path or settings.ARTICLE_FILE)
@@ -110,6 +183,12 @@ class LiveContent:
         self._error_since: Optional[Text] = None
         self._reloads = 0
         self._retrain: List[Text] = []
+        self.check_timeout = (
+            settings.CONTENT_CHECK_TIMEOUT if check_timeout is None else check_timeout
+        )
+        #: The version whose coverage check runs now, and its thread.
+        self._checking: Optional[Text] = None
+        self._check_thread: Optional[threading.Thread] = None
 
     def _signature_now(self) -> Signature:
         return (_stat(self.path), _stat(self.article_path))
@@ -170,8 +249,41 @@ class LiveContent:
                 return False
             if content.version == self._content.version:
                 self._clear_error()
+                self._checking = None
                 return False
-            return self._switch(content)
+            if self.check_timeout <= 0:
+                return self._switch(content)
+            if self._checking != content.version:
+                self._checking = content.version
+                self._check_thread = threading.Thread(
+                    target=self._check_then_switch,
+                    args=(content,),
+                    name="contentcontrole",
+                    daemon=True,
+                )
+                self._check_thread.start()
+            return False
+
+    def _check_then_switch(self, content: Content) -> None:
+        """Puts ``content`` in service once its coverage check passed."""
+        version, error = coverage_in_child(
+            self.path, self.article_path, self.check_timeout
+        )
+        with self._lock:
+            if self._checking != content.version:
+                return  # a newer edit came in meanwhile; its own check decides
+            self._checking = None
+            if error is not None:
+                self._fail(error)
+            elif version == content.version:
+                self._switch(content)
+            # else the file changed under the check: the next look sees it
+
+    def settle(self, timeout: float = 120.0) -> None:
+        """Waits for a running coverage check (for tests and tools)."""
+        thread = self._check_thread
+        if thread is not None:
+            thread.join(timeout)
 
     def _switch(self, content: Content) -> bool:
         old = self._content
@@ -224,6 +336,7 @@ class LiveContent:
                 "loaded_at": self._loaded_at,
                 "checked_at": self._checked_at,
                 "reloads": self._reloads,
+                "checking": self._checking,
                 "error": (
                     {
                         "message": error.public_message(),
@@ -251,3 +364,27 @@ def live_content() -> LiveContent:
         if _LIVE is None:
             _LIVE = LiveContent()
         return _LIVE
+
+
+def main(argv: Optional[List[Text]] = None) -> int:
+    """``python -m faq.live --check CONTENT ARTICLE``: prints one JSON line.
+
+    Exit code 0 when every sentence is covered, 1 when one is not, 2 when the
+    file does not load.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "--check":
+        usage = "gebruik: python -m faq.live --check INHOUD ARTIKEL"
+        print(json.dumps({"error": usage}))
+        return 2
+    try:
+        result = check_coverage(Path(args[1]), Path(args[2]))
+    except ContentError as error:
+        print(json.dumps({"error": str(error)}, ensure_ascii=False))
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    return 1 if result["topic"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -46,3 +46,7 @@ ARTICLE_FILE = Path(
 #: How often (seconds) a running process looks for a changed content file;
 #: 0 turns live reloading off.
 CONTENT_POLL_SECONDS = env_float("FAQ_CONTENT_POLL_SECONDS", 1.0)
+
+#: Seconds the coverage check of a changed content file may take (it runs in
+#: a child process that loads spaCy); 0 turns the check on reload off.
+CONTENT_CHECK_TIMEOUT = env_float("FAQ_CONTENT_CHECK_TIMEOUT", 120.0)

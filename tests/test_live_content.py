@@ -82,7 +82,18 @@ def clock() -> Clock:
 
 @pytest.fixture
 def holder(files, clock) -> LiveContent:
-    live = LiveContent(files, ARTICLE_FILE, interval=1.0, clock=clock)
+    """A holder without the coverage check (that is tested on its own below)."""
+    live = LiveContent(files, ARTICLE_FILE, interval=1.0, clock=clock, check_timeout=0)
+    live.load()
+    return live
+
+
+@pytest.fixture
+def checked(files, clock) -> LiveContent:
+    """A holder that runs the coverage check in a child process, as servers do."""
+    live = LiveContent(
+        files, ARTICLE_FILE, interval=1.0, clock=clock, check_timeout=120
+    )
     live.load()
     return live
 
@@ -145,6 +156,53 @@ def test_a_broken_edit_keeps_the_last_good_content_and_says_why(
     assert (error["topic"], error["field"]) == (topic, field or None)
     assert "NIET geladen" in caplog.text and reason in caplog.text
     assert str(files.parent) not in json.dumps(status), "no folders in the status"
+
+
+def add_claim(text: str) -> str:
+    """A sentence that keeps its valid quote but says more than the article."""
+    start = text.index(f'"{OLD}')
+    end = text.index('"', start + 1)
+    claim = (
+        '"Vitamine D geneest depressie, voorkomt griep en beschermt tegen kanker '
+        'bij iedereen."'
+    )
+    return text[:start] + claim + text[end + 1 :]
+
+
+def test_a_covered_edit_goes_live_once_the_child_check_passed(checked, files, clock):
+    good = checked.current
+    edit(files, replace_first_sentence)
+    clock.now += 1.0
+
+    assert checked.refresh() is False, "not before the coverage check"
+    assert checked.current is good and checked.status()["checking"]
+    checked.settle()
+
+    assert short_of(checked).startswith(NEW_SENTENCE)
+    status = checked.status()
+    assert status["status"] == "ok" and status["checking"] is None
+    assert status["reloads"] == 1
+
+
+def test_an_edit_that_adds_a_claim_is_refused_by_the_coverage_check(
+    checked, files, clock, caplog
+):
+    good = checked.current
+    edit(files, add_claim)
+    clock.now += 1.0
+
+    with caplog.at_level(logging.ERROR, logger="faq.live"):
+        checked.refresh()
+        checked.settle()
+    assert checked.current is good
+
+    error = checked.status()["error"]
+    assert (error["topic"], error["field"]) == (
+        "magnesium_activeert_vitamine_d",
+        "short[0].text",
+    )
+    assert "gedekt" in error["message"] and "kanker" in error["message"]
+    assert "NIET geladen" in caplog.text
 
 
 def test_a_fixed_file_clears_the_error(holder, files, clock):

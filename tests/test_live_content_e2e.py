@@ -64,7 +64,7 @@ def status(stack: Stack) -> Dict[str, Any]:
     return response.json()
 
 
-def wait_for(check: Callable[[], bool], seconds: float = 10) -> float:
+def wait_for(check: Callable[[], bool], seconds: float = 60) -> float:
     """Waits until ``check()`` holds; returns how long that took."""
     started = time.monotonic()
     while not check():
@@ -90,7 +90,8 @@ def test_an_edited_answer_is_the_next_reply_without_a_restart(live):
     took = wait_for(lambda: status(stack)["version"] != before["version"])
 
     assert answer(stack, "live-2")["text"].startswith(NEW_SENTENCE)
-    assert took < 5
+    # one poll (1 s) plus the coverage check in a child process (spaCy: ~5 s)
+    assert took < 30
     assert stack.pids() == pids, "no server was restarted"
     after = status(stack)
     assert after["status"] == "ok" and after["reloads"] == 1
