@@ -5,8 +5,8 @@
 
 1. :func:`server.rasa_patches.apply` installs the project's Rasa patches
    (only on the Rasa version they were tested against).
-2. The Rasa HTTP API stays closed unless ``--enable-api`` is given, and then
-   it must be protected by a JWT in the ``Authorization`` header: the secret
+2. The Rasa HTTP API stays closed; ``--enable-api`` gets ``--jwt-secret`` added,
+   so it is protected by a JWT in the ``Authorization`` header: the secret
    comes from ``RASA_JWT_SECRET`` (at least 32 characters) and is handed to
    Rasa inside this process, so it never shows in the process list. Rasa's
    ``--auth-token`` is refused, because it travels in the query string.
@@ -23,6 +23,10 @@ from faq.privacy import install_log_masking
 from server import rasa_patches, settings
 
 MIN_JWT_SECRET_CHARS = 32
+
+
+#: The flag that opens Rasa's HTTP API, and the one this module adds to it.
+ENABLE_API, JWT_SECRET = "--enable-api", "--jwt-secret"
 
 
 class StartError(SystemExit):
@@ -54,13 +58,13 @@ def locked_down_args(args: Sequence[Text], jwt_secret: Optional[Text]) -> List[T
             "geef het JWT-geheim via RASA_JWT_SECRET, niet op de opdrachtregel "
             "(daar is het zichtbaar in de proceslijst)."
         )
-    if "--enable-api" in result:
+    if ENABLE_API in result:
         if not jwt_secret or len(jwt_secret) < MIN_JWT_SECRET_CHARS:
             raise StartError(
-                "--enable-api opent de Rasa-API; zet RASA_JWT_SECRET (minstens "
+                f"{ENABLE_API} opent de Rasa-API; zet RASA_JWT_SECRET (minstens "
                 f"{MIN_JWT_SECRET_CHARS} tekens) om hem met een JWT te beveiligen."
             )
-        result += ["--jwt-secret", jwt_secret, "--jwt-method", "HS256"]
+        result += [JWT_SECRET, jwt_secret, "--jwt-method", "HS256"]
     return result
 
 

@@ -21,6 +21,8 @@ import jwt
 import requests
 import requests.adapters
 
+from server.__main__ import ENABLE_API
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "faq.tar.gz"
@@ -208,7 +210,7 @@ class Stack:
                 # Only with a JWT secret: ``python -m server`` then adds
                 # --jwt-secret from RASA_JWT_SECRET (never on this command line,
                 # where the process list would show it) and refuses without it.
-                *(["--enable-api"] if self.jwt_secret else []),
+                *([ENABLE_API] if self.jwt_secret else []),
                 "--credentials",
                 str(self.workdir / "credentials.yml"),
                 "--endpoints",
