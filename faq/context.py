@@ -157,7 +157,8 @@ _ALSO_IF_CLAUSE = re.compile(
 #: A bare question fragment ("echt?", "hoe lang?", "welke groente?"): it
 #: cannot stand alone, so it leans on what was just said.
 _FRAGMENT = re.compile(
-    r"^\W*(?:echt|hoezo|serieus|really|welke?|hoe|wat|waar|wanneer|wie|hoeveel"
+    r"^\W*(?:echt|hoezo|waarom|why|serieus|really|welke?|hoe|wat|waar|wanneer|wie"
+    r"|hoeveel"
     r"|is|zijn|kan|kun|mag)\b",
     re.IGNORECASE,
 )
@@ -193,6 +194,10 @@ class Resolution:
     kind: Optional[Text] = None
 
 
+#: A question about who ("wie lopen er risico?", "en wie nog meer?").
+_ASKS_WHO = re.compile(r"^\W*(?:en |maar |dus )?(?:wie|who)\b", re.IGNORECASE)
+
+
 def kinds_in(text: Text) -> List[Text]:
     """Returns the follow-up kinds a message signals, in priority order.
 
@@ -213,6 +218,10 @@ def kinds_in(text: Text) -> List[Text]:
         # "dus eten alleen is niet genoeg?": whether the route suffices
         kinds.remove("tekort")
         kinds.append("tekort")
+    if "risico" in kinds and "vaststellen" not in kinds and _ASKS_WHO.search(text):
+        # "wie hebben er dan vaak een tekort?": who is at risk, not the shortage
+        kinds.remove("risico")
+        kinds.insert(0, "risico")
     return kinds
 
 

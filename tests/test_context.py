@@ -335,3 +335,21 @@ def test_an_acknowledgement_with_a_goodbye_ends_the_conversation():
     assert acknowledgement_topic("oké doei") == "afscheid"
     assert acknowledgement_topic("ok top") == "bedankt"
     assert acknowledgement_topic("doei") is None  # the NLU knows plain goodbyes
+
+
+def test_a_question_about_who_asks_for_the_risk_groups(content):
+    text = "en wie heeft er dan het vaakst een tekort?"
+    assert kinds_in(text)[0] == "risico"
+    resolution = resolve(text, "vitamine_d_zonlicht", content)
+    assert resolution is not None
+    assert resolution.topic == "vitamine_d_tekort_risicogroepen"
+    # a shortage that names who keeps its own priority
+    assert kinds_in("kinderen met een tekort?")[0] == "tekort"
+
+
+def test_a_bare_why_not_stays_on_the_last_topic_when_the_nlu_is_unsure(content):
+    ranking = [("nlu_fallback", 0.45), ("meer", 0.44), ("ontkennen", 0.4)]
+    resolution = resolve(
+        "waarom dan niet?", "vitamine_d_voeding", content, ranking, True
+    )
+    assert resolution is not None and resolution.topic == "vitamine_d_voeding"

@@ -5,7 +5,7 @@ baseline side by side:
 
 - the development set ``tests/heldout/messages.yml`` (used for error
   analysis, so its figures are optimistic; every error is listed);
-- the two blind sets ``tests/blind/set_a.yml`` and ``set_b.yml``, written by
+- the blind sets ``tests/blind/set_*.yml`` (see its README), written by
   people who never saw ``data/`` or the development set. For these ONLY
   aggregate figures (per group and per style) are computed, printed and
   written: no message, no reply and no per-item error leaves this script;
@@ -37,7 +37,7 @@ move across FallbackClassifier thresholds: a DIAGNOSTIC that must not be used
 to choose them (``make tune`` chooses on the training data).
 
 Usage:
-    python -m tools.evaluate [--sets dev,blind_a,blind_c] [--no-cv] [--workers N]
+    python -m tools.evaluate [--sets dev,blind_b,blind_c] [--no-cv] [--workers N]
     python -m tools.evaluate --sweep
 """
 
@@ -171,7 +171,10 @@ SETS: Tuple[EvalSet, ...] = (
         False,
     ),
     EvalSet(
-        "blind_a", "blind set A (tests/blind/set_a.yml)", BLIND / "set_a.yml", True
+        "dev_former_a",
+        "development set, formerly blind set A (tests/heldout/former_blind_a.yml)",
+        ROOT / "tests" / "heldout" / "former_blind_a.yml",
+        False,
     ),
     EvalSet(
         "blind_b", "blind set B (tests/blind/set_b.yml)", BLIND / "set_b.yml", True
