@@ -188,6 +188,9 @@ SETS: Tuple[EvalSet, ...] = (
     EvalSet(
         "blind_e", "blind set E (tests/blind/set_e.yml)", BLIND / "set_e.yml", True
     ),
+    EvalSet(
+        "blind_f", "blind set F (tests/blind/set_f.yml)", BLIND / "set_f.yml", True
+    ),
 )
 
 
@@ -1058,7 +1061,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_a`` … ``blind_e``).
+        names: Which sets to run (``dev``, ``blind_b`` … ``blind_f``, …).
         with_cv: Whether to run the cross-validation too.
 
     Returns:
