@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import logging
 import sys
 import threading
@@ -35,6 +34,7 @@ from actions import config
 from faq import privacy, settings
 from faq.live import LiveContent, live_content
 from faq.privacy import install_log_masking
+from faq.settings import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ logger = logging.getLogger(__name__)
 #: the action token is a secret between the two servers and must not be handed
 #: to editors just to see why an edit was refused.
 OPEN_PATHS = {"/health", "/content/status"}
-
-
-def is_loopback(host: Text) -> bool:
-    """Returns whether ``host`` is a loopback address or ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def authorized(request: Request, token: Optional[Text]) -> bool:

@@ -125,8 +125,14 @@ def coverage_in_child(
         The version the child checked (None if it failed) and the error that
         refuses the file (None when every sentence is covered).
     """
-    command = [sys.executable, "-m", "faq.live", "--check", str(path)]
-    command.append(str(article_path))
+    command = [
+        sys.executable,
+        "-m",
+        "faq.live",
+        "--check",
+        str(path),
+        str(article_path),
+    ]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, check=False

@@ -7,6 +7,7 @@ what they share, plus the helper they all read variables with.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Optional, Text
@@ -18,6 +19,16 @@ def env(name: Text, default: Optional[Text] = None) -> Optional[Text]:
     """Returns an environment variable, treating an empty value as unset."""
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def is_loopback(host: Text) -> bool:
+    """Returns whether ``host`` is a loopback address or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def env_int(name: Text, default: int) -> int:

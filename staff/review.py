@@ -51,7 +51,6 @@ import csv
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 import re
@@ -67,7 +66,7 @@ import sqlalchemy
 import yaml
 
 from faq.privacy import PLACEHOLDER, deidentify
-from faq.settings import PROJECT_DIR
+from faq.settings import PROJECT_DIR, is_loopback
 from staff.events import (
     Conversation,
     Turn,
@@ -605,16 +604,6 @@ def _relative(path: Path) -> Text:
 
 
 # --- the local page -------------------------------------------------------------------
-
-
-def is_loopback(host: Text) -> bool:
-    """Whether ``host`` is a loopback address or ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_app(session: ReviewSession, secret: Text, port: int) -> Any:

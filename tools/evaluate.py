@@ -176,20 +176,14 @@ SETS: Tuple[EvalSet, ...] = (
         ROOT / "tests" / "heldout" / "former_blind_a.yml",
         False,
     ),
-    EvalSet(
-        "blind_b", "blind set B (tests/blind/set_b.yml)", BLIND / "set_b.yml", True
-    ),
-    EvalSet(
-        "blind_c", "blind set C (tests/blind/set_c.yml)", BLIND / "set_c.yml", True
-    ),
-    EvalSet(
-        "blind_d", "blind set D (tests/blind/set_d.yml)", BLIND / "set_d.yml", True
-    ),
-    EvalSet(
-        "blind_e", "blind set E (tests/blind/set_e.yml)", BLIND / "set_e.yml", True
-    ),
-    EvalSet(
-        "blind_f", "blind set F (tests/blind/set_f.yml)", BLIND / "set_f.yml", True
+    *(
+        EvalSet(
+            f"blind_{x}",
+            f"blind set {x.upper()} (tests/blind/set_{x}.yml)",
+            BLIND / f"set_{x}.yml",
+            True,
+        )
+        for x in "bcdef"
     ),
 )
 
