@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 
 import numpy as np
@@ -243,8 +245,8 @@ def test_model_weighs_the_question_over_the_story(model):
 @pytest.fixture(scope="module")
 def gated(model) -> TopicModel:
     """The same fitted model, combining sentences the ``gated`` way."""
-    twin = TopicModel(ModelSettings(calibration_folds=3, question_mix="gated"))
-    twin.__dict__.update({k: v for k, v in model.__dict__.items() if k != "settings"})
+    twin = copy.copy(model)
+    twin.settings = dataclasses.replace(model.settings, question_mix="gated")
     return twin
 
 
