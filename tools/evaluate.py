@@ -176,6 +176,12 @@ SETS: Tuple[EvalSet, ...] = (
         ROOT / "tests" / "heldout" / "former_blind_a.yml",
         False,
     ),
+    EvalSet(
+        "dev_round6",
+        "sixth development set: follow-ups and long messages (tests/heldout/round6.yml)",
+        ROOT / "tests" / "heldout" / "round6.yml",
+        False,
+    ),
     *(
         EvalSet(
             f"blind_{x}",
