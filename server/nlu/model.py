@@ -46,14 +46,23 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from faq.content import CONTENT_TOPIC_IDS
+from faq.context import acknowledgement_topic
 from server.nlu.text import (
     asks_for_dose,
+    asks_only_about_other_nutrients,
     asks_personal_advice,
     clean,
+    emoji_meaning,
     names_only_other_nutrients,
+    names_own_nutrient,
     sentences,
 )
 
+#: The intent of a goodbye that comes with thanks ("oké top, doei").
+GOODBYE_INTENT = "afscheid"
+#: The intent of "wat kun je?", which a named nutrient turns into a question.
+HELP_INTENT = "hulp"
 MODEL_FILE = "intent_model.skops"
 SETTINGS_FILE = "intent_model.json"
 #: Types a saved model may contain besides skops' defaults; anything else in
@@ -248,13 +257,37 @@ class TopicModel:
         Returns:
             One probability per class (in :attr:`classes` order), summing to 1.
         """
-        cleaned = clean(text) or text
+        cleaned = clean(text) or emoji_meaning(text) or text
         probs = self._weighted(cleaned)
         advice = asks_personal_advice if self.settings.advice_rule else asks_for_dose
         if advice(cleaned):
             return self._at_least(probs, self.settings.dose_intent)
-        if names_only_other_nutrients(cleaned):
+        if acknowledgement_topic(cleaned) == GOODBYE_INTENT:
+            # "ok bedankt, doeg": the thanks closes the conversation
+            return self._at_least(probs, GOODBYE_INTENT)
+        if names_only_other_nutrients(cleaned) or asks_only_about_other_nutrients(
+            cleaned
+        ):
             return self._at_least(probs, self.settings.other_nutrient_intent)
+        if self.classes[int(probs.argmax())] == HELP_INTENT and names_own_nutrient(
+            cleaned
+        ):
+            return self._subject_over_help(probs)
+        return probs
+
+    def _subject_over_help(self, probs: np.ndarray) -> np.ndarray:
+        """Swaps "hulp" with the best content topic ("wat weet je over K2?").
+
+        Asking what the assistant knows about one of the article's nutrients
+        asks about that nutrient, not what the assistant can do.
+        """
+        content = [i for i, c in enumerate(self.classes) if c in CONTENT_TOPIC_IDS]
+        if not content:
+            return probs
+        best = max(content, key=lambda i: probs[i])
+        help_index = self.classes.index(HELP_INTENT)
+        probs = probs.copy()
+        probs[[help_index, best]] = probs[[best, help_index]]
         return probs
 
     def _at_least(self, probs: np.ndarray, intent: str) -> np.ndarray:

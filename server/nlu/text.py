@@ -131,6 +131,28 @@ def clean(text: str) -> str:
     return value
 
 
+#: Emoji that approve of an answer ("👍", "👌🙏"): a thank-you.
+_APPROVAL_EMOJI = frozenset("👍👌🙏👏❤♥😊🙂😀😄💪✅")
+
+
+def emoji_meaning(text: str) -> str:
+    """Returns a word for a message of approving emoji only ("top"), else "".
+
+    :func:`clean` removes emoji as noise; a message that is nothing but a
+    thumbs-up still says something.
+    """
+    symbols = [ch for ch in text if not ch.isspace() and ch not in "\ufe0f\u200d"]
+    if (
+        symbols
+        and all(
+            ch in _APPROVAL_EMOJI or unicodedata.category(ch) == "Sk" for ch in symbols
+        )
+        and any(ch in _APPROVAL_EMOJI for ch in symbols)
+    ):
+        return "top"
+    return ""
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of a message and whether it asks something."""
@@ -174,17 +196,29 @@ _UNIT += r"capsule\w*|pil|pillen|pilletjes|eenheden|units?|kapsels?|scheppen)"
 _HOW_MUCH = r"hoe ?ve{1,2}l+e?"
 #: Explicit requests for an amount to take: always personal advice.
 _DOSE_REQUEST = re.compile(
-    r"\b(?:dosis|dosissen|dosering\w*|doseren|dose|doses|dosage)\b"
-    rf"|\b{_HOW_MUCH}\s+{_UNIT}\b|\bwelke hoeveelheid\b"
+    rf"\b{_HOW_MUCH}\s+{_UNIT}\b|\bwelke hoeveelheid\b"
     r"|\b(?:how many|how much)\b(?!\s+(?:skin|sun\w*|time|fish|food)\b)"
     rf".{{0,40}}\b(?:{_UNIT}|take|give|should)\b"
-    rf"|\b{_HOW_MUCH}\b.{{0,60}}"
+    rf"|\b{_HOW_MUCH}\b(?!\s+(?:zon\w*|tijd|minuten|minuutjes|uur|uren|huid|mensen)\b)"
+    r".{0,60}"
     r"\b(?:moet|mag|kan|zou|moeten|mogen|kunnen|moete|moogt)\b"
     r".{0,40}\b(?:nemen|slikken|innemen|gebruiken|geven|suppleren|pakken|krijgen)\b"
+    # "hoeveel vitamine D heb ik nodig?": an amount for oneself
+    rf"|\b{_HOW_MUCH}\b(?!\s+(?:zon\w*|tijd|minuten|minuutjes|uur|uren|huid|mensen)\b)"
+    r".{0,40}\b(?:heb|hebt|heeft|hebben)\s+(?:ik|hij|zij|ze|we|wij|mijn \w+)"
+    r"\s+(?:\w+\s+){0,2}?nodig\b"
     rf"|(?<![\w.,])\d+(?:[.,]\d+)?\s*{_UNIT}\b.{{0,60}}"
     r"(?:\?|te ?veel|genoeg|veilig|gevaarlijk"
     r"|verhogen|too much|safe)",
     re.IGNORECASE,
+)
+
+
+#: The word "dose" itself: a request when a question sentence says it ("welke
+#: dosis?"), not when the story around a general question does ("Mijn zus
+#: slikt hoge doses. Kan vitamine D een magnesiumtekort geven?").
+_DOSE_WORD = re.compile(
+    r"\b(?:dosis|dosissen|dosering\w*|doseren|dose|doses|dosage)\b", re.IGNORECASE
 )
 
 
@@ -193,9 +227,11 @@ def asks_for_dose(text: str) -> bool:
 
     The article gives no amounts and the assistant never does; such a
     question is personal advice whatever else the message says (also behind
-    noise: use it on the cleaned text).
+    noise: use it on the cleaned text). An amount asked for counts anywhere;
+    the bare word "dosis" only in a question sentence (or in a message
+    without one).
     """
-    return bool(_DOSE_REQUEST.search(text))
+    return bool(_DOSE_REQUEST.search(text) or _DOSE_WORD.search(_question_part(text)))
 
 
 #: The article's own nutrients (also misspelt and abbreviated).
@@ -212,6 +248,11 @@ _OTHER_NUTRIENT = re.compile(
     r"|biotine|q10|iron|zinc|iodine|folic)\b",
     re.IGNORECASE,
 )
+
+
+def names_own_nutrient(text: str) -> bool:
+    """Returns whether a message names magnesium, vitamin D or K2."""
+    return bool(_OWN_NUTRIENT.search(text))
 
 
 def names_only_other_nutrients(text: str) -> bool:
@@ -493,7 +534,10 @@ _DIAGNOSIS = re.compile(
     # "komen mijn klachten door een disbalans?": the cause of one's own complaints
     r"|\b(?:komen|komt|liggen|ligt)\s+(?:mijn|zijn|haar)\s+(?:\w+\s+){0,2}?"
     r"(?:klacht\w*|kramp\w*|\w*pijn|vermoeidheid|moeheid|problemen|trillingen)"
-    r"\s+(?:\w+\s+){0,3}?(?:door|van|aan)\b",
+    r"\s+(?:\w+\s+){0,3}?(?:door|van|aan)\b"
+    # "tekort bij mij?", "bij mij een tekort?"
+    r"|\b(?:tekort\w*|te weinig|gebrek)\s+(?:\w+\s+)?bij\s+(?:mij|mn|m'n|mijn)\b"
+    r"|\bbij\s+(?:mij|mijn \w+)\s+(?:\w+\s+)?(?:een\s+)?(?:tekort|gebrek)\b",
     re.IGNORECASE,
 )
 #: Own complaints ("ik ben moe", "ik heb kramp"): with "zou ik een tekort
@@ -607,8 +651,14 @@ def asks_personal_advice(text: str) -> bool:
         return True
     if names_only_other_nutrients(text):
         return False
-    about_ours = bool(_SUPPLEMENT.search(text) or _RESULT.search(text))
     asked = _question_part(text)
+    personal = (_PREGNANCY, _INFANT, _MEDICINE, _CONDITION)
+    service = _SERVICE.search(asked) and not any(p.search(text) for p in personal)
+    if service or asks_only_about_other_nutrients(text):
+        # "Kan ik een medewerker spreken?", "Welke voeding bevat het meeste
+        # ijzer?" after a story about one's own supplements: no decision
+        return False
+    about_ours = bool(_SUPPLEMENT.search(text) or _RESULT.search(text))
     situation = _situation(text)
     if _DIAGNOSIS.search(asked) and not _RISK.search(asked):
         return True
@@ -654,6 +704,51 @@ def asks_personal_advice(text: str) -> bool:
     if short and about_ours and (_RELATIVE.search(text) or _MEDICINE.search(text)):
         return True
     return decide or wise or bool(_NEED.search(asked))
+
+
+#: Customer-service requests: orders, delivery, returns, an account, a person.
+_SERVICE = _words(
+    r"medewerker\w*",
+    r"klantenservice",
+    r"klantendienst",
+    r"mens(?:en)? spreken",
+    r"bestel\w*",
+    r"levering\w*",
+    r"leveren",
+    r"pakket\w*",
+    r"retour\w*",
+    r"terugsturen",
+    r"terug ?sturen",
+    r"afreken\w*",
+    r"factuur",
+    r"inlog\w*",
+    r"account",
+    r"abonnement\w*",
+    r"verzend\w*",
+    r"track ?(?:en|&) ?trace",
+    r"customer service",
+    r"refund",
+    r"my order",
+    r"human",
+)
+
+
+def asks_only_about_other_nutrients(text: str) -> bool:
+    """Returns whether the question sentences ask about another nutrient only.
+
+    "Ik slik magnesium en vitamine D. Welke voeding bevat het meeste ijzer?":
+    the story names ours, the question another one (off-domain); "mag ik daar
+    ijzer bij nemen?" decides about taking and stays personal advice.
+    """
+    parts = sentences(text)
+    asked = " ".join(p.text for p in parts if p.question)
+    return (
+        len(parts) > 1
+        and bool(asked)
+        and names_only_other_nutrients(asked)
+        and not _DECIDE.search(asked)
+        and not _DECIDE_TAKE.search(asked)
+    )
 
 
 def _situation(text: str) -> bool:
