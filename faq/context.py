@@ -32,7 +32,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wat (?:kan|kun|moet) (?:ik|je) dan|wat doe (?:ik|je) dan"
         r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?doen"
         r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
-        r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplossing|verhelpen"
+        r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplos\w*|verhelpen"
+        r"|niet lust|niet lekker vind\w*|niet (?:graag )?eet|niet (?:wil|kan) eten"
+        r"|(?:don't|do not) like"
         r"|als dat niet lukt|als het niet lukt|lukt dat niet|zon niet schijnt"
         r"|geen zon|zonder zon|prevent\w*"
         r"|what (?:can|could|should|do) (?:i|you|we|one) do"
@@ -42,10 +44,11 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
-        r"|meten|meet|test\w*|bloed\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
+        r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe)\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
         r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*"
         r"|bepal\w*|bepaald)\b",
-        "klachten": r"\b(?:klacht\w*|symptom\w*|signa(?:al|len)|merk\w*|voel\w*"
+        "klachten": r"\b(?:klacht\w*|kla(?:ch|g|h|cg)t\w*|sympt\w*"
+        r"|signa(?:al|len)|merk\w*|voel\w*"
         r"|herken\w*|verschijnsel\w*|let(?:ten)? (?:ik |je )?(?:\w+ )?op|opletten"
         r"|notice)\b",
         # not "te weinig binnen(krijgen)": that is about the intake (voeding)
@@ -55,8 +58,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         "gevolgen": r"\b(?:gevolg\w*|wat gebeurt|wat als|what if|erg|gevaarlijk"
         r"|schadelijk|kwaad|consequen\w*|happens?|dangerous|risico's van)\b",
         "risico": r"\b(?:wie|ouderen|oudere|bejaard\w*|kinderen|kind|baby'?s?"
-        r"|zwanger\w*|donkere huid|getinte huid|binnenzitters|risicogroep\w*"
-        r"|who|elderly)\b",
+        r"|zwanger\w*|donker\w* (?:van )?(?:huid|vel)|getinte huid|huidskleur"
+        r"|binnenzitters|risicogroep\w*|senioren|bejaarden"
+        r"|who|elderly|kids|children|older people|dark skin\w*)\b",
         "voeding": r"\b(?:eten|eet|voeding\w*|voedsel|maaltijd\w*|dieet|producten"
         r"|(?:te weinig|niet genoeg)(?: \w+){0,2} binnen\w*|uit halen"
         r"|uithalen|halen uit|haal (?:je|ik) het"
@@ -67,14 +71,15 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         # not "geen zon" / "als de zon niet schijnt": that asks for an alternative
         # not "behalve de zon" (something else than the sun) nor "zonder"
         "zon": r"\b(?<!geen )(?<!zonder )(?<!behalve de )(?<!naast de )"
-        r"(?:zon(?!der)\w*|buiten|daglicht|sun\w*|zomer|summer)\b"
+        r"(?:zon(?!der)\w*|buiten|daglicht|sun\w*|zomer|summer|insmeer\w*"
+        r"|insmeren|smeer\w*|spf|factor \d+|aanma\w*|maakt (?:je |de )?huid)\b"
         r"(?!\s+(?:niet|schijnt niet))",
         "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*"
         r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
         r"|vul\w* (?:\w+ ){0,3}aan"
         r"|neem (?:ik|je)|neem je|nemen|innemen|pills?)\b",
         "vorm": r"\b(?:vorm\w*|soort\w*|variant\w*|citraat|bisglycinaat"
-        r"|badkristal\w*|olie|via de huid|form|type)\b",
+        r"|badkristal\w*|olie|via de hui[dt]|form|type)\b",
         # "en in de winter?": the season (the sun is in "zon")
         "seizoen": r"\b(?:winter\w*|herfst\w*|najaar|donkere (?:maanden|dagen|periode)"
         r"|koude maanden|oktober|november|december|januari|februari|maart)\b",
@@ -144,14 +149,15 @@ _WHY = re.compile(
 #: "ook als ze supplementen slikken?", "ook in de zomer?": whether the last
 #: answer still holds under a condition, not another side of it.
 _ALSO_IF = re.compile(
-    r"^\W*(?:en\s+|maar\s+)?(?:ook|zelfs|geldt (?:dat|dit|het) ook)\s+"
+    r"^\W*(?:en\s+|maar\s+|dus\s+)?(?:ook|zelfs|geldt (?:dat|dit|het) ook)\s+"
     r"(?:als|as|wanneer|bij|in|tijdens|zonder|voor|mensen|met een|even if|if|when)\b",
     re.IGNORECASE,
 )
 #: The clause forms of it, which may name a nutrient ("ook als je genoeg
 #: vitamine D in je bloed hebt?"); "ook bij magnesium?" switches nutrient.
 _ALSO_IF_CLAUSE = re.compile(
-    r"^\W*(?:en\s+|maar\s+)?(?:ook|zelfs)\s+(?:als|as|wanneer|even if|if|when)\b",
+    r"^\W*(?:en\s+|maar\s+|dus\s+)?(?:ook|zelfs)\s+"
+    r"(?:als|as|wanneer|even if|if|when)\b",
     re.IGNORECASE,
 )
 #: A bare question fragment ("echt?", "hoe lang?", "welke groente?"): it
@@ -253,6 +259,27 @@ def is_elliptical(text: Text, nutrient_allowed: bool = False) -> bool:
     )
 
 
+#: At most this many words make a question about one side of the last topic
+#: ("wat kunnen de gevolgen zijn?") that names no subject of its own.
+MAX_BARE_KIND_WORDS = 6
+
+
+def is_bare_kind_question(text: Text, kinds: Sequence[Text]) -> bool:
+    """Returns whether a short message asks about a kind and names no subject.
+
+    "wat kunnen de gevolgen zijn?" right after the risk groups: no nutrient,
+    no other subject, no pointing back, yet it can only be about what was
+    just said.
+    """
+    words = re.findall(r"\w+", text)
+    return bool(
+        kinds
+        and 0 < len(words) <= MAX_BARE_KIND_WORDS
+        and not _NUTRIENT.search(text)
+        and not _OTHER_SUBJECT.search(text)
+    )
+
+
 def resolve(
     text: Text,
     last_topic: Optional[Text],
@@ -288,6 +315,11 @@ def resolve(
         return None
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
+    if not elliptical and is_bare_kind_question(text, kinds):
+        # "wat kunnen de gevolgen zijn?": only its first kind may decide
+        target = last.follow_ups.get(kinds[0])
+        if target:
+            return Resolution(target, kinds[0])
     if (
         _ALSO_IF.search(text)
         and "omgekeerd" not in kinds
@@ -312,7 +344,11 @@ def resolve(
                 return Resolution(target, kind)
     ranked = [name for name, _ in candidates(ranking)]
     if refused:
-        return Resolution(last.id) if last.id in ranked[:2] else None
+        if last.id in ranked[:2] or (elliptical and not kinds and _points_back(text)):
+            # "wat is het verschil tussen die twee?": it names no subject of
+            # its own, so it can only be about what was just said
+            return Resolution(last.id)
+        return None
     if not unsure:
         return None
     # kinds left here have no follow-up of the last topic ("waar zit het dan?"
@@ -327,6 +363,20 @@ def resolve(
         if name in near:
             return Resolution(name)
     return None
+
+
+#: Words that can only point back to what was said ("het", "er" need not:
+#: "hoe laat is het?").
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:dat|dit|die|deze|daar\w+|hier\w+|ervan|eraan|erin|erbij|ermee|zo'n"
+    r"|that|this|those|these)\b",
+    re.IGNORECASE,
+)
+
+
+def _points_back(text: Text) -> bool:
+    """Returns whether a message points back or continues ("en …", "die twee")."""
+    return bool(_DEMONSTRATIVE.search(text) or _CONTINUATION.search(text))
 
 
 def continues_last_topic(text: Text, last_topic: Optional[Text]) -> bool:
