@@ -15,6 +15,8 @@ from faq.context import (
     DEFAULT_TOPIC_FOR_NUTRIENT,
     Resolution,
     acknowledgement_topic,
+    is_elliptical,
+    kinds_in,
     nutrient_follow_up,
 )
 from faq.reply import ALL_SOURCES, ALL_SOURCES_PAYLOAD, VIA_CONTEXT
@@ -245,6 +247,12 @@ class ActionFollowUpNutrient(AnswerTopicAction):
         """Switches the last topic to the nutrient the user named."""
         nutrient = next(tracker.get_latest_entity_values("stof"), None)
         if nutrient not in DEFAULT_TOPIC_FOR_NUTRIENT:
+            text = (tracker.latest_message or {}).get("text") or ""
+            last = self.last_topic(tracker)
+            if last is not None and is_elliptical(text) and not kinds_in(text):
+                # "en bloeddruk?" after the consequences: another example of
+                # what was just said, when nothing points to another side
+                return self.answer_from_context(dispatcher, Resolution(last.id))
             resolved = self.resolve_from_context(tracker, unsure=True)
             if resolved is not None:
                 return self.answer_from_context(dispatcher, resolved)

@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
+from actions.answers import AnswerTopicAction, ContextOrReplyAction
 from actions.base import (
     SLOT_LAST_TOPIC,
     SLOT_OFFERED_TOPIC,
@@ -44,6 +45,14 @@ ADVICE_TOPICS_BY_KEYWORD = (
         "vitamine_d_supplementen",
     ),
     (re.compile(r"magnes|\bmg\b", re.IGNORECASE), "magnesium_vormen"),
+)
+
+
+#: A message that names the shop's people or orders wants customer service.
+_NAMES_SERVICE = re.compile(
+    r"\b(?:medewerker\w*|mens|persoon|klantenservice|klantendienst|iemand van jullie"
+    r"|bestel\w*|retour\w*|lever\w*|pakket\w*|human|person|agent|staff)\b",
+    re.IGNORECASE,
 )
 
 
@@ -148,7 +157,7 @@ class ActionHelp(TopicAction):
         return []
 
 
-class ActionCustomerService(TopicAction):
+class ActionCustomerService(AnswerTopicAction):
     """Tells how to reach customer service and signals a handoff.
 
     Contact details come from configuration only (``FAQ_KLANTENSERVICE_*``);
@@ -185,6 +194,17 @@ class ActionCustomerService(TopicAction):
         per conversation (the time is kept in the tracker, so it holds across
         restarts and replicas).
         """
+        text = (tracker.latest_message or {}).get("text") or ""
+        resolved = self.resolve_from_context(tracker)
+        if (
+            resolved is not None
+            and resolved.kind == "vaststellen"
+            and not _NAMES_SERVICE.search(text)
+        ):
+            # "wie kan me daarbij helpen?" right after the blood test: who
+            # finds out about a shortage (the article names them), not a person
+            # of the shop
+            return self.answer_from_context(dispatcher, resolved)
         events: List[EventType] = []
         last = tracker.get_slot(SLOT_HANDOFF_AT)
         now = time.time()
@@ -219,8 +239,21 @@ class ActionCustomerService(TopicAction):
         return events
 
 
-class ActionKnowledgeBase(TopicAction):
-    """Points to the knowledge base and the magnesium test (configured links)."""
+#: A message that names the shop's own pages wants them, whatever came before.
+_NAMES_SHOP = re.compile(
+    r"\b(?:kennisbank|artikel\w*|site|website|webshop|magnesium ?test|zelftest"
+    r"|online|link\w*|jullie|knowledge base|articles?)\b",
+    re.IGNORECASE,
+)
+
+
+class ActionKnowledgeBase(ContextOrReplyAction):
+    """Points to the knowledge base and the magnesium test (configured links).
+
+    Right after an answer, "en hoe test je dat?" asks how a shortage is
+    found, not for the shop's magnesium test: that follow-up is answered via
+    context unless the message names the shop's pages.
+    """
 
     def name(self) -> Text:
         """Unique identifier of the action."""
@@ -232,6 +265,14 @@ class ActionKnowledgeBase(TopicAction):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
+        """Answers a follow-up from context, else sends the knowledge-base reply."""
+        text = (tracker.latest_message or {}).get("text") or ""
+        if _NAMES_SHOP.search(text):
+            self.reply_plain(dispatcher)
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+    def reply_plain(self, dispatcher: CollectingDispatcher) -> None:
         """Sends the knowledge-base reply with whichever links are configured."""
         links = []
         if config.KNOWLEDGE_BASE_URL:
@@ -249,4 +290,3 @@ class ActionKnowledgeBase(TopicAction):
             self.reply(
                 dispatcher, "kennisbank", response="utter_kennisbank_zonder_links"
             )
-        return []
