@@ -640,3 +640,71 @@ async def test_ok_with_a_goodbye_after_an_answer_says_goodbye(dispatcher, domain
 
     assert message["custom"]["topic"] == "afscheid"
     assert message["response"] == "utter_afscheid"
+
+
+# ------------------------------------------------- follow-ups in context (round 6)
+
+
+async def test_how_to_test_after_an_answer_is_a_follow_up_not_the_shop_test(
+    dispatcher, domain, monkeypatch
+):
+    monkeypatch.setattr(config, "KNOWLEDGE_BASE_URL", None)
+    monkeypatch.setattr(config, "MAGNESIUM_TEST_URL", None)
+    last = {"laatste_topic": "vitamine_d_tekort_risicogroepen"}
+    tracker = make_tracker("kennisbank", text="en hoe test je dat?", slots=last)
+    events, message = await run(ActionKnowledgeBase(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "tekort_vaststellen"
+    assert message["custom"]["via"] == "context"
+    assert message["custom"]["sources"]
+    assert slot(events, "laatste_topic") == "tekort_vaststellen"
+
+
+async def test_naming_the_shop_test_gets_the_knowledge_base_after_an_answer(
+    dispatcher, domain, monkeypatch
+):
+    monkeypatch.setattr(config, "KNOWLEDGE_BASE_URL", None)
+    monkeypatch.setattr(config, "MAGNESIUM_TEST_URL", None)
+    last = {"laatste_topic": "tekort_vaststellen"}
+    text = "en waar staat die magnesiumtest op jullie site?"
+    tracker = make_tracker("kennisbank", text=text, slots=last)
+    _, message = await run(ActionKnowledgeBase(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "kennisbank"
+    assert message["response"] == "utter_kennisbank_zonder_links"
+
+
+async def test_who_can_help_with_that_after_the_blood_test_is_no_handoff(
+    dispatcher, domain, monkeypatch
+):
+    calls = []
+
+    async def fake_hand_off(tracker):
+        calls.append(tracker.sender_id)
+
+    monkeypatch.setattr("actions.conversation.hand_off", fake_hand_off)
+    last = {"laatste_topic": "tekort_symptomen"}
+    tracker = make_tracker("medewerker", text="wie kan me daarbij helpen?", slots=last)
+    _, message = await run(ActionCustomerService(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "tekort_vaststellen"
+    assert message["custom"]["via"] == "context"
+    assert "handoff" not in message["custom"]
+    assert calls == []
+    # naming a person of the shop still hands off
+    dispatcher.messages.clear()
+    text = "wie van jullie medewerkers kan me daarbij helpen?"
+    tracker = make_tracker("medewerker", text=text, slots=last)
+    _, message = await run(ActionCustomerService(), dispatcher, tracker, domain)
+    assert message["custom"]["topic"] == "medewerker"
+    assert calls == ["test-user"]
+
+
+async def test_and_what_about_x_stays_with_the_last_topic(dispatcher, domain):
+    last = {"laatste_topic": "vitamine_d_tekort_gevolgen"}
+    tracker = make_tracker("vervolg", text="en hoe zit het met je botten?", slots=last)
+    events, message = await run(ActionFollowUpNutrient(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "vitamine_d_tekort_gevolgen"
+    assert message["custom"]["via"] == "context"
+    assert slot(events, "laatste_topic") == "vitamine_d_tekort_gevolgen"

@@ -353,3 +353,86 @@ def test_a_bare_why_not_stays_on_the_last_topic_when_the_nlu_is_unsure(content):
         "waarom dan niet?", "vitamine_d_voeding", content, ranking, True
     )
     assert resolution is not None and resolution.topic == "vitamine_d_voeding"
+
+
+# ------------------------------------------------------------------ round 6
+
+
+@pytest.mark.parametrize(
+    ("last", "text", "expected"),
+    [
+        # a short question about one side, no pointing back
+        (
+            "vitamine_d_tekort_risicogroepen",
+            "wat kunnen de gevolgen zijn?",
+            "vitamine_d_tekort_gevolgen",
+        ),
+        # typos, Flemish, English and sunscreen wording of the kinds
+        ("vitamine_d_tekort_gevolgen", "en welke klahten dan?", "tekort_symptomen"),
+        (
+            "vitamine_d_tekort_gevolgen",
+            "and in kids?",
+            "vitamine_d_tekort_risicogroepen",
+        ),
+        (
+            "vitamine_d_zonlicht",
+            "en as ge donker van huid zijt?",
+            "vitamine_d_tekort_risicogroepen",
+        ),
+        ("functie_vitamine_d", "en als ge u insmeert?", "vitamine_d_zonlicht"),
+        ("magnesium_voeding", "en als je dat niet lust?", "magnesium_vormen"),
+        ("magnesium_voeding", "via de huit kan ook?", "magnesium_vormen"),
+        # "who is short" after the overview: the risk groups
+        (
+            "samenwerking_mg_d",
+            "wie hebben er vaak een tekort aan?",
+            "vitamine_d_tekort_risicogroepen",
+        ),
+        # "dus ook als …": whether the last answer still holds
+        (
+            "magnesium_activeert_vitamine_d",
+            "dus ook als je supplementen slikt?",
+            "magnesium_activeert_vitamine_d",
+        ),
+    ],
+)
+def test_round_six_kinds(last, text, expected, content):
+    resolution = resolve(text, last, content)
+    assert resolution is not None and resolution.topic == expected
+
+
+def test_blood_pressure_and_vessels_are_no_blood_test():
+    assert "vaststellen" not in kinds_in("en bloeddruk?")
+    assert "vaststellen" not in kinds_in("en de bloedvaten?")
+    assert "vaststellen" in kinds_in("via een bloedtest?")
+
+
+def test_a_bare_kind_question_needs_a_relation_and_no_subject(content):
+    # the last topic relates no topic to its kind: the NLU decides
+    assert "klachten" not in content.topics["vitamine_k2"].follow_ups
+    assert resolve("wat zijn de klachten?", "vitamine_k2", content) is None
+    # a subject of its own: not about the last topic
+    text = "welke klachten geeft ijzertekort?"
+    assert resolve(text, "functie_vitamine_d", content) is None
+    text = "wat doet vitamine D bij klachten?"
+    assert resolve(text, "functie_vitamine_d", content) is None
+
+
+def test_a_refused_message_that_points_back_stays_with_the_last_topic(content):
+    far = [("buiten_domein", 0.9), ("vitamine_k2", 0.05), ("bronnen", 0.05)]
+    resolution = resolve(
+        "wat is het verschil tussen die twee?",
+        "magnesium_vormen",
+        content,
+        far,
+        refused=True,
+    )
+    assert resolution is not None and resolution.topic == "magnesium_vormen"
+    # "het" alone does not point back ("hoe laat is het?"), nor does a subject
+    assert (
+        resolve("hoe laat is het?", "magnesium_vormen", content, far, refused=True)
+        is None
+    )
+    assert (
+        resolve("en ijzer dan?", "magnesium_vormen", content, far, refused=True) is None
+    )

@@ -14,12 +14,15 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from faq.content import CONTENT_TOPIC_IDS
 from server.nlu.components import FaqIntentClassifier
 from server.nlu.model import MODEL_FILE, ModelError, ModelSettings, TopicModel
 from server.nlu.text import (
     asks_for_dose,
+    asks_only_about_other_nutrients,
     asks_personal_advice,
     clean,
+    emoji_meaning,
     is_question,
     names_only_other_nutrients,
     sentences,
@@ -128,6 +131,8 @@ def test_sentences_mark_questions():
         "how much vitamin d should i take",
         "zeg nou gewoon hoeveel ik moet slikken",
         "ik neem 50 µg d3, is dat genoeg?",
+        "Ik heb een donkere huid, hoeveel vitamine D heb ik nodig?",
+        "Ik ben 70. Welke dosis vitamine D past bij mij?",
     ],
 )
 def test_dose_requests_are_recognised(text):
@@ -142,6 +147,10 @@ def test_dose_requests_are_recognised(text):
         "hoeveel mensen hebben een tekort",
         "welke vorm magnesium is het beste",
         "hoeveel magnesium haal je uit voeding",
+        "Hoeveel zon moet ge pakken voor uw vitamine D?",
+        # "doses" in the story, a general question asked
+        "Mijn zus slikt al jaren hoge doses vitamine D. Kan dat zonder magnesium"
+        " een verborgen magnesiumtekort geven?",
     ],
 )
 def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
@@ -180,6 +189,10 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         # taking ours together with another supplement: an interaction
         "kan ik magnesium en ijzer samen nemen",
         "mag ik vitamine d3 met visolie combineren?",
+        # a diagnosis in few words
+        "kramp in mijn benen, tekort bij mij?",
+        # a shop word does not hide a pregnancy
+        "Ik ben zwanger en wil vitamine D bestellen, mag dat?",
     ],
 )
 def test_requests_for_personal_advice_are_recognised(text):
@@ -214,6 +227,14 @@ def test_requests_for_personal_advice_are_recognised(text):
         "moet mijn dochter de hpv prik krijgen",
         "moet ik ijzer slikken als ik zwanger ben",
         "wat vind je van het paleodieet",
+        # a story about one's own supplements, then customer service
+        "Ik slik vitamine D3 van jullie. Ik kan niet meer inloggen in mijn"
+        " account. Kan ik een medewerker spreken?",
+        "Ik wilde magnesium bestellen voor mijn moeder maar afrekenen lukt niet."
+        " Kan iemand me helpen met die bestelling?",
+        # a story about one's own supplements, then another nutrient
+        "Ik slik magnesium en vitamine D. Mijn huisarts zegt dat ik op mijn"
+        " ijzer moet letten. Welke voeding bevat het meeste ijzer?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):
@@ -437,6 +458,55 @@ def test_a_question_about_other_nutrients_only_is_off_domain():
 )
 def test_other_nutrients_only(text, other_only):
     assert names_only_other_nutrients(text) is other_only
+
+
+def test_a_story_about_ours_then_a_question_about_another_nutrient_is_off_domain():
+    texts, labels = training_lists()
+    texts += ["wat voor weer wordt het", "vertel een mop", "wie wint de tour"] * 2
+    labels += ["buiten_domein"] * 6
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    story = "Ik slik magnesium uit noten. Welke voeding bevat het meeste ijzer?"
+    assert asks_only_about_other_nutrients(story)
+    assert model.rank(story)[0] == ("buiten_domein", pytest.approx(0.9))
+    # deciding to take it alongside ours stays a question for a doctor
+    assert not asks_only_about_other_nutrients(
+        "Ik slik magnesium. Mag ik daar ijzer bij nemen?"
+    )
+
+
+def test_thanks_with_a_goodbye_is_a_goodbye_and_a_thumbs_up_is_thanks():
+    texts, labels = training_lists()
+    extra = {
+        "bedankt": ["bedankt", "dank je wel", "top, thanks", "super, dank"],
+        "afscheid": ["doei", "tot ziens", "fijne dag", "dag hoor"],
+    }
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert model.rank("ok bedankt, doeg")[0][0] == "afscheid"
+    assert model.rank("super bedankt")[0][0] == "bedankt"
+    assert emoji_meaning("👍") == "top"
+    assert emoji_meaning(" 👌🙏 ") == "top"
+    assert emoji_meaning("😡") == ""
+    assert emoji_meaning("👍 nee") == ""
+    assert model.rank("👍")[0][0] == "bedankt"
+
+
+def test_asking_what_it_knows_about_a_nutrient_is_a_question_about_it():
+    texts, labels = training_lists()
+    extra = {
+        "hulp": ["wat weet je", "wat kun je", "wat weet jij allemaal", "help"],
+        "vitamine_k2": ["waarom k2 bij d3", "wat doet vitamine k2", "k2 en calcium"],
+    }
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert model.rank("wat weet je allemaal?")[0][0] == "hulp"
+    ranking = model.rank("wat weet je over vitamine k2?")
+    assert ranking[0][0] in CONTENT_TOPIC_IDS
+    assert sum(p for _, p in ranking) == pytest.approx(1.0)
 
 
 def test_fast_probabilities_equal_scikit_learns(model):
