@@ -515,3 +515,24 @@ def test_fast_probabilities_equal_scikit_learns(model):
         model.predict_proba(texts), model.pipeline.predict_proba(texts), rtol=1e-9
     )
     assert model._fast is not None
+
+
+def test_a_statement_after_nu_is_no_question():
+    parts = sentences("Nu heeft mijn huisarts iets gezegd. Welke voeding helpt?")
+    assert [p.question for p in parts] == [False, True]
+
+
+def test_a_question_that_leans_on_the_story_does_not_decide_alone():
+    texts, labels = training_lists()
+    extra = {"meer": ["hoe zit dat precies?", "vertel meer", "hoe zit dat dan?"] * 2}
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    gated = TopicModel(ModelSettings(calibration_folds=3, question_mix="gated"))
+    gated.fit(texts, labels)
+    assert gated.rank("hoe zit dat precies?")[0][0] == "meer"
+    story = (
+        "Ik las dat je vitamine D in de zon aanmaakt als je lang genoeg in de zon"
+        " zit. Hoe zit dat precies?"
+    )
+    assert gated.rank(story)[0][0] == "vitamine_d_zonlicht"

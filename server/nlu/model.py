@@ -61,6 +61,9 @@ from server.nlu.text import (
 
 #: The intent of a goodbye that comes with thanks ("oké top, doei").
 GOODBYE_INTENT = "afscheid"
+#: Intents of messages that lean on what came before ("meer", "ja", "en
+#: magnesium?"): inside a story, the story is what they lean on.
+LEANING_INTENTS = ("meer", "bevestigen", "ontkennen", "vervolg")
 #: The intent of "wat kun je?", which a named nutrient turns into a question.
 HELP_INTENT = "hulp"
 MODEL_FILE = "intent_model.skops"
@@ -313,7 +316,15 @@ class TopicModel:
         rows = self.predict_proba([cleaned, *questions])
         whole, asked = rows[0], rows[1:]
         if self.settings.question_mix == "gated":
-            surest = asked[asked.max(axis=1).argmax()]
+            # "Hoe zit dat precies?" after a story leans on the story: such a
+            # question sentence (a follow-up intent) never decides alone
+            leaning = [
+                self.classes.index(c) for c in LEANING_INTENTS if c in self.classes
+            ]
+            own = [row for row in asked if int(row.argmax()) not in leaning]
+            if not own:
+                return whole
+            surest = max(own, key=lambda row: float(row.max()))
             return surest if surest.max() > whole.max() else whole
         # A question sentence that is itself clear counts more than a vague one
         # ("Kun je helpen?").

@@ -81,7 +81,7 @@ _BLANK_LINES = re.compile(r"\s*\n\s*")
 
 #: Words that open a question (Dutch, Flemish, English).
 _QUESTION_START = re.compile(
-    r"^(?:en\s+|maar\s+|dus\s+|oké?\s+|ok\s+|allee\s+|zeg\s+|nu\s+)?"
+    r"^(?:en\s+|maar\s+|dus\s+|oké?\s+|ok\s+|allee\s+|zeg\s+)?"
     r"(?:wat|wa|waarom|hoe|hoezo|welke?|wie|wanneer|waar|waarvoor|waardoor|"
     r"waaraan|waarin|waarmee|hoeveel|hoelang|kan|kun|kunt|kunnen|kunde|kunt|mag|"
     r"moet|moeten|moete|zou|zouden|is|zijn|ben|bent|heb|hebt|heeft|hebben|helpt|"
