@@ -88,6 +88,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         "balans": r"\b(?:balans|evenwicht|verhouding|disbalans|balance)\b",
         "werking": r"\b(?:wat doet|doet het|waar is \w+ goed voor|waarvoor"
         r"|(?:waar|hoe) gebeurt|welke organen|omzetting|omgezet"
+        r"|(?:waar|hoe) (?:wordt|worden) (?:dat|het|die|dit|ze) (?:\w+ )?"
+        r"(?:gemaakt|aangemaakt|geactiveerd|gevormd)"
         r"|functie|nut|rol|helpt|hoe werkt|what does)\b",
     }.items()
 }

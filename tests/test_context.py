@@ -388,6 +388,12 @@ def test_a_bare_why_not_stays_on_the_last_topic_when_the_nlu_is_unsure(content):
             "wie hebben er vaak een tekort aan?",
             "vitamine_d_tekort_risicogroepen",
         ),
+        # where it is made: how the last topic works
+        (
+            "magnesium_activeert_vitamine_d",
+            "waar wordt dat gemaakt?",
+            "magnesium_activeert_vitamine_d",
+        ),
         # "dus ook als …": whether the last answer still holds
         (
             "magnesium_activeert_vitamine_d",
