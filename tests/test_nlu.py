@@ -26,6 +26,7 @@ from server.nlu.text import (
     is_question,
     names_only_other_nutrients,
     sentences,
+    without_pleasantry,
 )
 
 # A tiny training set: two content topics and a greeting.
@@ -536,3 +537,20 @@ def test_a_question_that_leans_on_the_story_does_not_decide_alone():
         " zit. Hoe zit dat precies?"
     )
     assert gated.rank(story)[0][0] == "vitamine_d_zonlicht"
+
+
+def test_what_follows_a_greeting_or_thanks_decides_when_it_asks_something():
+    texts, labels = training_lists()
+    extra = {
+        "hulp": ["wat kan je allemaal", "wat kun je", "waarmee kun je helpen"] * 2,
+        "bedankt": ["bedankt", "dank je wel", "top, thanks", "ok bedankt"],
+    }
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert without_pleasantry("uhm hallo?? ja dus.. wat kan je") == "wat kan je"
+    assert without_pleasantry("hoi") == ""
+    assert model.rank("hoi hoi hallo allemaal, wat kun je?")[0][0] == "hulp"
+    assert model.rank("hoi hoi")[0][0] == "groet"
+    assert model.rank("ok bedankt")[0][0] == "bedankt"

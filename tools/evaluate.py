@@ -137,6 +137,11 @@ FIGURE_LABELS: Dict[str, str] = {
     "multi_turn_later_accuracy": "multi-turn: later turns correct",
     "multi_turn_later_content_accuracy": "  - later turns expecting content",
     "multi_turn_later_conversation_accuracy": "  - later turns expecting chat",
+    "multi_turn_later_content_fallback_rate": "  later content turns: fallback",
+    "multi_turn_later_content_wrong_rate": "  later content turns: another topic",
+    "multi_turn_later_content_refused_rate": "  later content turns: refused",
+    "multi_turn_later_content_conversation_rate": "  later content turns: chat reply",
+    "multi_turn_miss_after_miss_rate": "multi-turn misses right after a miss",
 }
 
 
@@ -178,7 +183,8 @@ SETS: Tuple[EvalSet, ...] = (
     ),
     EvalSet(
         "dev_round6",
-        "sixth development set: follow-ups and long messages (tests/heldout/round6.yml)",
+        "sixth development set, follow-ups and long messages"
+        " (tests/heldout/round6.yml)",
         ROOT / "tests" / "heldout" / "round6.yml",
         False,
     ),
@@ -333,6 +339,14 @@ def compute_metrics(
     long_content = [t for t in long if t.expected in CONTENT_TOPIC_IDS]
     noisy = [t for t in singles if t.style == "ruis"]
     turns = [t for c in cases for t in c.turns]
+    later_content = [
+        t
+        for t in later(turns)
+        if t.expected in CONTENT_TOPIC_IDS or t.expected == ANY_CONTENT
+    ]
+    previous = {
+        id(t): c.turns[i - 1] for c in cases for i, t in enumerate(c.turns) if i
+    }
 
     def count(items: Sequence[Any], hit: Callable[[Any], bool]) -> Tuple[int, int]:
         return sum(bool(hit(item)) for item in items), len(items)
@@ -399,6 +413,32 @@ def compute_metrics(
         "multi_turn_later_conversation_accuracy": count(
             [t for t in later(turns) if t.expected in CONVERSATION_TOPIC_IDS],
             accepted,
+        ),
+        # Where later content turns went instead (aggregates, as above).
+        "multi_turn_later_content_fallback_rate": count(
+            later_content, lambda t: answer(t) == FALLBACK
+        ),
+        "multi_turn_later_content_wrong_rate": count(
+            later_content, lambda t: not accepted(t) and answer(t) in CONTENT_TOPIC_IDS
+        ),
+        "multi_turn_later_content_refused_rate": count(
+            later_content,
+            lambda t: answer(t) in ("buiten_domein", "persoonlijk_advies"),
+        ),
+        "multi_turn_later_content_conversation_rate": count(
+            later_content,
+            lambda t: answer(t) in CONVERSATION_TOPIC_IDS
+            and answer(t) not in ("buiten_domein", "persoonlijk_advies"),
+        ),
+        # Missed later turns whose previous turn was missed too (a cascade).
+        "multi_turn_miss_after_miss_rate": count(
+            [
+                t
+                for c in cases
+                for i, t in enumerate(c.turns)
+                if i > 0 and not accepted(t)
+            ],
+            lambda t: not accepted(previous[id(t)]),
         ),
     }
     styles: Dict[str, List[bool]] = defaultdict(list)

@@ -32,6 +32,7 @@ experiments) use it directly, so every figure is measured on the same code.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ from server.nlu.text import (
     names_only_other_nutrients,
     names_own_nutrient,
     sentences,
+    without_pleasantry,
 )
 
 #: The intent of a goodbye that comes with thanks ("oké top, doei").
@@ -64,6 +66,12 @@ GOODBYE_INTENT = "afscheid"
 #: Intents of messages that lean on what came before ("meer", "ja", "en
 #: magnesium?"): inside a story, the story is what they lean on.
 LEANING_INTENTS = ("meer", "bevestigen", "ontkennen", "vervolg")
+#: Greetings and thanks, which may only open a message that asks something.
+PLEASANTRY_INTENTS = ("groet", "bedankt", "afscheid")
+OFF_DOMAIN_INTENT = "buiten_domein"
+#: What follows the politeness must be this long and this clear to decide.
+MIN_REST_WORDS = 3
+REST_CONFIDENCE = 0.5
 #: The intent of "wat kun je?", which a named nutrient turns into a question.
 HELP_INTENT = "hulp"
 MODEL_FILE = "intent_model.skops"
@@ -272,11 +280,34 @@ class TopicModel:
             cleaned
         ):
             return self._at_least(probs, self.settings.other_nutrient_intent)
-        if self.classes[int(probs.argmax())] == HELP_INTENT and names_own_nutrient(
-            cleaned
-        ):
+        top = self.classes[int(probs.argmax())]
+        if top in PLEASANTRY_INTENTS:
+            probs = self._past_pleasantry(cleaned, probs)
+            top = self.classes[int(probs.argmax())]
+        if top == HELP_INTENT and names_own_nutrient(cleaned):
             return self._subject_over_help(probs)
         return probs
+
+    def _past_pleasantry(self, cleaned: str, probs: np.ndarray) -> np.ndarray:
+        """Classifies what follows an opening greeting or thanks.
+
+        "hallo, wat kan je allemaal?" looks like a greeting as a whole; the
+        rest, when it is at least :data:`MIN_REST_WORDS` words and clearly
+        something else than politeness or a follow-up, decides instead.
+        """
+        rest = without_pleasantry(cleaned)
+        if rest == cleaned or len(re.findall(r"\w+", rest)) < MIN_REST_WORDS:
+            return probs
+        rest_probs = self._weighted(rest)
+        rest_top = self.classes[int(rest_probs.argmax())]
+        if (
+            rest_top in PLEASANTRY_INTENTS
+            or rest_top in LEANING_INTENTS
+            or rest_top in (self.settings.dose_intent, OFF_DOMAIN_INTENT)
+            or rest_probs.max() < REST_CONFIDENCE
+        ):
+            return probs
+        return rest_probs
 
     def _subject_over_help(self, probs: np.ndarray) -> np.ndarray:
         """Swaps "hulp" with the best content topic ("wat weet je over K2?").

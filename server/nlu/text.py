@@ -131,6 +131,27 @@ def clean(text: str) -> str:
     return value
 
 
+#: Greetings, thanks and fillers that may open a message ("hoi, ...", "ok top,
+#: en ...", "uhm hallo?? ja dus.."), also several in a row.
+_PLEASANTRY = re.compile(
+    r"^(?:(?:hoi|hallo|hey|hee|hi|hello|goedemorgen|goedemiddag|goedenavond"
+    r"|goeiedag|goeiemorgen|dag|ok[eé]?|okee|okay|top|super|prima|fijn|mooi"
+    r"|helder|duidelijk|bedankt|dank\s*(?:je|u)?(?:\s+wel)?|thanks|thank you|thx"
+    r"|merci|uhm+|uh+|euh+|eh+|ja|jaja|nou|dus|hmm+|zeg|allee|allez)\b[\s,.!?:;-]*)+",
+    re.IGNORECASE,
+)
+
+
+def without_pleasantry(text: str) -> str:
+    """Returns the message without the greetings and thanks that open it.
+
+    "hallo, wat kan je allemaal?" asks what the assistant can do, "ok top,
+    en hoe zit het met K2?" asks about K2: the opening words are politeness.
+    A message that is only politeness comes back empty.
+    """
+    return _PLEASANTRY.sub("", text, count=1).strip()
+
+
 #: Emoji that approve of an answer ("👍", "👌🙏"): a thank-you.
 _APPROVAL_EMOJI = frozenset("👍👌🙏👏❤♥😊🙂😀😄💪✅")
 
