@@ -50,8 +50,9 @@ ADVICE_TOPICS_BY_KEYWORD = (
 
 #: A message that names the shop's people or orders wants customer service.
 _NAMES_SERVICE = re.compile(
-    r"\b(?:medewerker\w*|mens|persoon|klantenservice|klantendienst|iemand van jullie"
-    r"|bestel\w*|retour\w*|lever\w*|pakket\w*|human|person|agent|staff)\b",
+    r"\b(?:medewerker\w*|mens|persoon|klantenservice|klantendienst|jullie|iemand"
+    r"|bestel\w*|retour\w*|lever\w*|pakket\w*|koop|kopen|gekocht|geld|klacht\w*"
+    r"|winkel|shop|human|person|agent|staff|someone|order\w*|buy)\b",
     re.IGNORECASE,
 )
 
@@ -198,12 +199,13 @@ class ActionCustomerService(AnswerTopicAction):
         resolved = self.resolve_from_context(tracker)
         if (
             resolved is not None
-            and resolved.kind == "vaststellen"
+            and resolved.kind is not None
             and not _NAMES_SERVICE.search(text)
         ):
-            # "wie kan me daarbij helpen?" right after the blood test: who
-            # finds out about a shortage (the article names them), not a person
-            # of the shop
+            # "wie kan me daarbij helpen?" right after the blood test (who
+            # finds out about a shortage: the article names them), "dus dan
+            # maar een pil?": a follow-up that names no person, order or
+            # purchase of the shop
             return self.answer_from_context(dispatcher, resolved)
         events: List[EventType] = []
         last = tracker.get_slot(SLOT_HANDOFF_AT)

@@ -40,11 +40,12 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|what (?:can|could|should|do) (?:i|you|we|one) do"
         r"|how (?:do|can) (?:i|you|we) get (?:it|enough|them))\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
-        r"|achter ?komen|daarachter|erachter|find out|bij wie (?:moet|kan|kun)"
+        r"|achter ?komen|daarachter|erachter|(?:er|daar) (?:\w+ ){0,2}achter"
+        r"|find out|bij wie (?:moet|kan|kun)"
         r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
-        r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe)\w*|prik\w*|labo?\w*|controle\w*|controler\w*"
+        r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe)\w*|prik(?:ken|je|jes|test\w*)|labo?\w*|controle\w*|controler\w*"
         r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*"
         r"|bepal\w*|bepaald)\b",
         "klachten": r"\b(?:klacht\w*|kla(?:ch|g|h|cg)t\w*|sympt\w*"
@@ -125,7 +126,8 @@ _OTHER_SUBJECT = re.compile(
     r"\b(?:ijzer\w*|zink|b\d{1,2}|omega\w*|jodium|kalium|selenium|foliumzuur"
     r"|collageen|melatonine|probiotic\w*|creatine|eiwit\w*|protein\w*|griep\w*"
     r"|corona\w*|covid\w*|vaccin\w*|inent\w*|dieet|keto|koffie|alcohol"
-    r"|cholesterol|iron|zinc)\b",
+    r"|cholesterol|iron|zinc|sint-janskruid|kurkuma|valeriaan|ginseng|echinacea"
+    r"|cbd|ashwagandha)\b",
     re.IGNORECASE,
 )
 #: Words that point back to what was just said.
@@ -135,10 +137,12 @@ _ANAPHOR = re.compile(
     r"|that|this|it|those|them|there|then)\b",
     re.IGNORECASE,
 )
-#: Openings that continue the conversation.
+#: Openings that continue the conversation, and endings that react to the
+#: last answer ("hoofdpijn ook?", "nierstenen? echt?", "zeewier? serieus?").
 _CONTINUATION = re.compile(
     r"^\s*(?:en|maar|ook|dus|oké?|ok|oke|allee|en als|and|but|so|what about"
-    r"|hoe zit het|hoe zit dat|geldt)\b",
+    r"|hoe zit het|hoe zit dat|geldt)\b"
+    r"|\b(?:ook(?:\s+\w+)?|echt|serieus|really|too)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
 #: A follow-up asking why ("waarom is die balans zo belangrijk?", "en waarom
@@ -422,12 +426,13 @@ def nutrient_follow_up(last: Optional[Topic], nutrient: Text) -> Text:
 _ACK_CORE = frozenset(
     "ok oke oké okee okay okey oki okido prima top helder duidelijk snap snappen"
     " begrepen begrijp aha ahzo mooi fijn super nice cool klopt alright gotcha"
-    " thx thanks tnx ty dank dankje bedankt merci goed".split()
+    " thx thanks tnx ty dank dankje dankjewel bedankt merci goed cheers ta great"
+    " jammer".split()
 )
 #: Words that may come with an acknowledgement without changing it.
 _ACK_FILLER = frozenset(
     "ah oh o zo ik het dat is was je u wel hoor dan al nu even ff echt heel"
-    " erg hè he hé lekker it got".split()
+    " erg hè he hé lekker it got laat maar da s das good to know haha".split()
 )
 #: Words of a "no" that closes rather than declines ("nee hoor, dank je").
 _CLOSING_NO = frozenset(
@@ -441,7 +446,10 @@ def _words(text: Text) -> List[Text]:
 
 
 #: Goodbyes that may come with an acknowledgement ("oké doei").
-_ACK_BYE = frozenset("doei doeg dag daag bye ciao tot ziens later houdoe".split())
+_ACK_BYE = frozenset(
+    "doei doeii doeiii doeg dag daag bye ciao tot ziens later houdoe salukes"
+    " salu".split()
+)
 
 
 def acknowledgement_topic(text: Text) -> Optional[Text]:

@@ -442,3 +442,41 @@ def test_a_refused_message_that_points_back_stays_with_the_last_topic(content):
     assert (
         resolve("en ijzer dan?", "magnesium_vormen", content, far, refused=True) is None
     )
+
+
+# ------------------------------------------------------------------ round 7
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("oke laat maar, doei", "afscheid"),
+        ("ok ty, doeii", "afscheid"),
+        ("Da's duidelijk, salukes", "afscheid"),
+        ("good to know, ta", "bedankt"),
+        ("ok laat maar, bedankt", "bedankt"),
+    ],
+)
+def test_round_seven_closings(text, topic):
+    assert acknowledgement_topic(text) == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hoofdpijn ook?",
+        "nierstenen? echt?",
+        "Zeewier? Serieus?",
+        "met korte mouwen ook goed?",
+    ],
+)
+def test_a_reaction_to_the_last_answer_leans_on_it(text):
+    assert is_elliptical(text)
+
+
+def test_round_seven_kinds():
+    assert "vaststellen" not in kinds_in("prikt dat niet op je huid?")
+    assert "vaststellen" in kinds_in("kan je bloed laten prikken?")
+    assert "vaststellen" in kinds_in("hoe kom je er dan achter welke het is?")
+    # a herb is a subject of its own, not a follow-up
+    assert not is_elliptical("en sint-janskruid, helpt dat?")

@@ -18,6 +18,7 @@ from faq.content import CONTENT_TOPIC_IDS
 from server.nlu.components import FaqIntentClassifier
 from server.nlu.model import MODEL_FILE, ModelError, ModelSettings, TopicModel
 from server.nlu.text import (
+    asks_customer_service,
     asks_for_dose,
     asks_only_about_other_nutrients,
     asks_personal_advice,
@@ -554,3 +555,40 @@ def test_what_follows_a_greeting_or_thanks_decides_when_it_asks_something():
     assert model.rank("hoi hoi hallo allemaal, wat kun je?")[0][0] == "hulp"
     assert model.rank("hoi hoi")[0][0] == "groet"
     assert model.rank("ok bedankt")[0][0] == "bedankt"
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("Waar bestel ik die badkristallen en wat kost de verzending?", True),
+        ("wanneer komt mijn bestelling?", True),
+        ("Ik heb magnesiumolie gekocht. Hoe werkt retourneren?", True),
+        ("Welke magnesium kan ik het beste bestellen?", False),
+        ("wat kost een treinkaartje naar Gent?", False),
+    ],
+)
+def test_order_delivery_and_account_questions(text, service):
+    assert asks_customer_service(clean(text)) is service
+
+
+def test_a_why_question_is_no_decision():
+    assert not asks_personal_advice(
+        clean("hi, why do I need magnesium when I take vitamin D?")
+    )
+    assert asks_personal_advice(clean("do I need magnesium when I take my pills?"))
+
+
+def test_a_thank_you_and_a_shop_question_are_raised_to_the_floor():
+    texts, labels = training_lists()
+    extra = {
+        "bedankt": ["bedankt", "dank je wel", "top, thanks"],
+        "medewerker": ["ik wil een medewerker", "klantenservice graag", "een mens"],
+        "meer": ["laat maar zien", "vertel maar", "ok vertel"],
+    }
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert model.rank("ok laat maar, bedankt")[0] == ("bedankt", pytest.approx(0.9))
+    ranking = model.rank("Waar bestel ik magnesium en wat kost de verzending?")
+    assert ranking[0] == ("medewerker", pytest.approx(0.9))

@@ -188,6 +188,12 @@ SETS: Tuple[EvalSet, ...] = (
         ROOT / "tests" / "heldout" / "round6.yml",
         False,
     ),
+    EvalSet(
+        "dev_round7",
+        "seventh development set, conversations (tests/heldout/round7.yml)",
+        ROOT / "tests" / "heldout" / "round7.yml",
+        False,
+    ),
     *(
         EvalSet(
             f"blind_{x}",

@@ -50,6 +50,7 @@ from sklearn.svm import LinearSVC
 from faq.content import CONTENT_TOPIC_IDS
 from faq.context import acknowledgement_topic
 from server.nlu.text import (
+    asks_customer_service,
     asks_for_dose,
     asks_only_about_other_nutrients,
     asks_personal_advice,
@@ -63,6 +64,14 @@ from server.nlu.text import (
 
 #: The intent of a goodbye that comes with thanks ("oké top, doei").
 GOODBYE_INTENT = "afscheid"
+#: The intent of a bare thank-you, and the words that make one.
+THANKS_INTENT = "bedankt"
+THANKS_WORDS = re.compile(
+    r"\b(?:bedankt|dank\w*|thanks|thank you|thx|tnx|ty|merci|cheers|ta)\b",
+    re.IGNORECASE,
+)
+#: The intent of an order, delivery or account question.
+SERVICE_INTENT = "medewerker"
 #: Intents of messages that lean on what came before ("meer", "ja", "en
 #: magnesium?"): inside a story, the story is what they lean on.
 LEANING_INTENTS = ("meer", "bevestigen", "ontkennen", "vervolg")
@@ -273,9 +282,15 @@ class TopicModel:
         advice = asks_personal_advice if self.settings.advice_rule else asks_for_dose
         if advice(cleaned):
             return self._at_least(probs, self.settings.dose_intent)
-        if acknowledgement_topic(cleaned) == GOODBYE_INTENT:
+        closing = acknowledgement_topic(cleaned)
+        if closing == GOODBYE_INTENT:
             # "ok bedankt, doeg": the thanks closes the conversation
             return self._at_least(probs, GOODBYE_INTENT)
+        if closing == THANKS_INTENT and THANKS_WORDS.search(cleaned):
+            # "ok laat maar, bedankt", "good to know, ta": thanks, not a question
+            return self._at_least(probs, THANKS_INTENT)
+        if asks_customer_service(cleaned):
+            return self._at_least(probs, SERVICE_INTENT)
         if names_only_other_nutrients(cleaned) or asks_only_about_other_nutrients(
             cleaned
         ):

@@ -697,8 +697,10 @@ def asks_personal_advice(text: str) -> bool:
         return True
     if (_PREGNANCY.search(text) or _INFANT.search(text)) and about_ours:
         return True
-    decide = bool(_DECIDE.search(asked))
-    decide_take = bool(_DECIDE_TAKE.search(asked))
+    # "why do I need magnesium when I take vitamin D?" asks for a reason
+    why = bool(_WHY_ASKED.match(asked))
+    decide = bool(_DECIDE.search(asked)) and not why
+    decide_take = bool(_DECIDE_TAKE.search(asked)) and not why
     if situation and decide_take:
         return True
     if decide_take and _OTHER_NUTRIENT.search(_OWN_NUTRIENT.sub(" ", asked)):
@@ -727,6 +729,12 @@ def asks_personal_advice(text: str) -> bool:
     return decide or wise or bool(_NEED.search(asked))
 
 
+#: A question for a reason ("waarom heb ik dan ook magnesium nodig?").
+_WHY_ASKED = re.compile(
+    r"^\W*(?:(?:hi|hoi|hallo|hey|ok\w*|en|maar|dus|so|and)\W+)*"
+    r"(?:waarom|why|hoe komt het|how come)\b",
+    re.IGNORECASE,
+)
 #: Customer-service requests: orders, delivery, returns, an account, a person.
 _SERVICE = _words(
     r"medewerker\w*",
@@ -752,6 +760,39 @@ _SERVICE = _words(
     r"my order",
     r"human",
 )
+
+
+#: Orders, delivery, returns, accounts: only the shop's people can help (a
+#: price alone is not: "wat kost een treinkaartje?").
+_SHOP_REQUEST = _words(
+    r"(?:mijn |de |die |een )?bestelling\w*",
+    r"waar (?:kan ik|kun je|bestel ik)\b[^.?!]{0,30}bestel\w*",
+    r"verzend\w*",
+    r"verzending",
+    r"levering\w*",
+    r"bezorg\w*",
+    r"retour\w*",
+    r"terug ?sturen",
+    r"factuur",
+    r"inlog\w*",
+    r"account",
+    r"abonnement\w*",
+    r"track ?(?:en|&) ?trace",
+    r"pakket\w*",
+    r"my order",
+    r"shipping",
+    r"delivery",
+    r"refund",
+)
+
+
+def asks_customer_service(text: str) -> bool:
+    """Returns whether the question is about an order, delivery or account.
+
+    "Waar bestel ik die badkristallen en wat kost de verzending?" names a
+    form of magnesium but asks the shop, not the article.
+    """
+    return bool(_SHOP_REQUEST.search(_question_part(text)))
 
 
 def asks_only_about_other_nutrients(text: str) -> bool:
