@@ -41,7 +41,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|how (?:do|can) (?:i|you|we) get (?:it|enough|them))\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
         r"|achter ?komen|daarachter|erachter|(?:er|daar) (?:\w+ ){0,2}achter"
-        r"|find out|bij wie (?:moet|kan|kun)"
+        r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
+        r"|bij wie (?:moet|kan|kun)"
         r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
@@ -49,7 +50,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*"
         r"|bepal\w*|bepaald)\b",
         "klachten": r"\b(?:klacht\w*|kla(?:ch|g|h|cg)t\w*|sympt\w*"
-        r"|signa(?:al|len)|merk\w*|voel\w*"
+        r"|signa(?:al|len)|merk\w*|voel\w*|moe|vermoeid\w*|kramp\w*|hoofdpijn"
+        r"|prikkelba\w*|slaapproblem\w*|slecht slapen|somber\w*|trilling\w*"
         r"|herken\w*|verschijnsel\w*|let(?:ten)? (?:ik |je )?(?:\w+ )?op|opletten"
         r"|notice)\b",
         # not "te weinig binnen(krijgen)": that is about the intake (voeding)
@@ -149,7 +151,7 @@ _CONTINUATION = re.compile(
 #: hebben veel mensen er te weinig van?") asks to explain the last answer.
 _WHY = re.compile(
     r"^\W*(?:(?:en|maar|ok\w*|dus|and|but|so)\W+)?"
-    r"(?:waarom|why|hoe komt (?:dat|het))\b",
+    r"(?:waarom|why|hoe komt (?:dat|het)|waardoor|hoe ontstaat)\b",
     re.IGNORECASE,
 )
 #: "ook als ze supplementen slikken?", "ook in de zomer?": whether the last

@@ -480,3 +480,23 @@ def test_round_seven_kinds():
     assert "vaststellen" in kinds_in("hoe kom je er dan achter welke het is?")
     # a herb is a subject of its own, not a follow-up
     assert not is_elliptical("en sint-janskruid, helpt dat?")
+
+
+def test_complaints_how_to_find_out_and_causes(content):
+    after_function = resolve(
+        "en als je altijd moe bent, kan dat een tekort zijn?",
+        "functie_vitamine_d",
+        content,
+    )
+    assert after_function is not None
+    assert after_function.topic == "tekort_symptomen"
+    found = resolve("hoe zoek je dat uit?", "tekort_symptomen", content)
+    assert found is not None and found.topic == "tekort_vaststellen"
+    # the cause of what was just said stays with it
+    cause = resolve(
+        "waardoor ontstaat zo'n tekort dan?",
+        "vitamine_d_tekort_ondanks_magnesium",
+        content,
+    )
+    assert cause is not None
+    assert cause.topic == "vitamine_d_tekort_ondanks_magnesium"
