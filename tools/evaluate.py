@@ -201,7 +201,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdef"
+        for x in "bcdefgh"
     ),
 )
 
@@ -1107,7 +1107,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_b`` … ``blind_f``, …).
+        names: Which sets to run (``dev``, ``blind_b`` … ``blind_h``, …).
         with_cv: Whether to run the cross-validation too.
 
     Returns:
