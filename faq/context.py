@@ -434,7 +434,8 @@ _ACK_CORE = frozenset(
 #: Words that may come with an acknowledgement without changing it.
 _ACK_FILLER = frozenset(
     "ah oh o zo ik het dat is was je u wel hoor dan al nu even ff echt heel"
-    " erg hè he hé lekker it got laat maar da s das good to know haha".split()
+    " erg hè he hé lekker it got laat maar da s das good to know haha voor vooor"
+    " de info uitleg hulp antwoord antwoorden reactie moeite".split()
 )
 #: Words of a "no" that closes rather than declines ("nee hoor, dank je").
 _CLOSING_NO = frozenset(

@@ -182,6 +182,12 @@ SETS: Tuple[EvalSet, ...] = (
         False,
     ),
     EvalSet(
+        "dev_former_g",
+        "development set, formerly blind set G (tests/heldout/former_blind_g.yml)",
+        ROOT / "tests" / "heldout" / "former_blind_g.yml",
+        False,
+    ),
+    EvalSet(
         "dev_round6",
         "sixth development set, follow-ups and long messages"
         " (tests/heldout/round6.yml)",
@@ -201,7 +207,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefgh"
+        for x in "bcdefhi"
     ),
 )
 
@@ -1107,7 +1113,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_b`` … ``blind_h``, …).
+        names: Which sets to run (``dev``, ``blind_b`` … ``blind_i``, …).
         with_cv: Whether to run the cross-validation too.
 
     Returns:

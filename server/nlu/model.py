@@ -77,6 +77,8 @@ SERVICE_INTENT = "medewerker"
 LEANING_INTENTS = ("meer", "bevestigen", "ontkennen", "vervolg")
 #: Greetings and thanks, which may only open a message that asks something.
 PLEASANTRY_INTENTS = ("groet", "bedankt", "afscheid")
+#: A "ja" or "nee" may open a question too ("nee laat maar, welke bronnen?").
+OPENING_INTENTS = (*PLEASANTRY_INTENTS, "bevestigen", "ontkennen")
 OFF_DOMAIN_INTENT = "buiten_domein"
 #: What follows the politeness must be this long and this clear to decide.
 MIN_REST_WORDS = 3
@@ -296,7 +298,7 @@ class TopicModel:
         ):
             return self._at_least(probs, self.settings.other_nutrient_intent)
         top = self.classes[int(probs.argmax())]
-        if top in PLEASANTRY_INTENTS:
+        if top in OPENING_INTENTS:
             probs = self._past_pleasantry(cleaned, probs)
             top = self.classes[int(probs.argmax())]
         if top == HELP_INTENT and names_own_nutrient(cleaned):

@@ -20,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List, Tuple
 
+from rapidfuzz.distance import Levenshtein
+
 #: HTML/XML tags, HTML comments and whole <script>/<style> elements.
 _HTML_BLOCKS = re.compile(
     r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
@@ -46,6 +48,12 @@ _ROLE_PREFIX = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _BRACKET_TAGS = re.compile(r"\[/?(?:inst|sys|user|system|assistant)\]", re.IGNORECASE)
+#: The same role prefixes after a sentence ("... systeemprompt. [user]: nee").
+_INLINE_ROLE = re.compile(
+    r"(?<=[.!?])\s*(?:\[(?:user|system|assistant|inst)\]|user|klant|gebruiker)"
+    r"\s*:\s*",
+    re.IGNORECASE,
+)
 #: Instructions aimed at a chatbot, pasted before or after the question. Only
 #: the instruction itself is removed (up to a clause boundary), never the rest.
 #: The rest of a clause: up to punctuation or a joining word ("en", "and").
@@ -59,7 +67,11 @@ _INSTRUCTION = re.compile(
     r"|"
     # "je bent nu (een) arts", "you are now a doctor", "doe alsof je ... bent"
     r"\b(?:je bent|jij bent|u bent|you are|you're)\s+(?:nu|vanaf nu|now|from now on)"
-    r"\b" + _CLAUSE_REST + r"|\b(?:doe alsof|act as|pretend)\b" + _CLAUSE_REST + r"|"
+    r"\b"
+    + _CLAUSE_REST
+    + r"|\b(?:doe (?:maar |nu |eens )?alsof|act as|pretend)\b"
+    + _CLAUSE_REST
+    + r"|"
     # "antwoord zonder disclaimer", "geen voorbehoud"
     r"\b(?:antwoord|answer|reageer|respond)\w*\s+(?:zonder|without)\b"
     + _CLAUSE_REST
@@ -93,6 +105,25 @@ _QUESTION_START = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+#: Words that may be a misspelt "magnesium" or "vitamine" ("magnesuim",
+#: "vitamne"), and how many edits each may be off.
+_NUTRIENT_TYPO = re.compile(r"\b[mv][a-zA-Z]{5,10}\b")
+_NUTRIENT_SPELLING = {"magnesium": 2, "vitamine": 1}
+
+
+def _spell_nutrient(match: "re.Match[str]") -> str:
+    word = match.group(0)
+    lower = word.lower()
+    for correct, edits in _NUTRIENT_SPELLING.items():
+        if (
+            lower != correct
+            and lower[0] == correct[0]
+            and Levenshtein.distance(lower, correct, score_cutoff=edits) <= edits
+        ):
+            return correct
+    return word
+
+
 def clean(text: str) -> str:
     """Removes markup, role prefixes, pasted instructions and other noise.
 
@@ -116,6 +147,7 @@ def clean(text: str) -> str:
     value = _MD_MARKS.sub(" ", value)
     value = _URL.sub(" ", value)
     value = _EMAIL.sub(" ", value)
+    value = _INLINE_ROLE.sub(" ", value)
     value = _BRACKET_TAGS.sub(" ", value)
     value = _TIMESTAMP.sub(" ", value)
     value = _ROLE_PREFIX.sub("", value)
@@ -128,7 +160,7 @@ def clean(text: str) -> str:
     value = _SPACE_BEFORE_PUNCT.sub(r"\1", value)
     value = _SPACES.sub(" ", value)
     value = _BLANK_LINES.sub("\n", value).strip(" \n,;:-")
-    return value
+    return _NUTRIENT_TYPO.sub(_spell_nutrient, value)
 
 
 #: Greetings, thanks and fillers that may open a message ("hoi, ...", "ok top,
@@ -137,7 +169,8 @@ _PLEASANTRY = re.compile(
     r"^(?:(?:hoi|hallo|hey|hee|hi|hello|goedemorgen|goedemiddag|goedenavond"
     r"|goeiedag|goeiemorgen|dag|ok[eé]?|okee|okay|top|super|prima|fijn|mooi"
     r"|helder|duidelijk|bedankt|dank\s*(?:je|u)?(?:\s+wel)?|thanks|thank you|thx"
-    r"|merci|uhm+|uh+|euh+|eh+|ja|jaja|nou|dus|hmm+|zeg|allee|allez)\b[\s,.!?:;-]*)+",
+    r"|merci|uhm+|uh+|euh+|eh+|ja|jaja|nou|dus|hmm+|zeg|allee|allez|nee|neen|no"
+    r"|laat maar|never ?mind)\b[\s,.!?:;-]*)+",
     re.IGNORECASE,
 )
 
@@ -720,7 +753,9 @@ def asks_personal_advice(text: str) -> bool:
     own = bool(_OWN_SUPPLEMENT.search(text))
     if decide_take and (own or _SELF.search(text)):
         return True
-    wise = bool(_WISE.search(asked))
+    # "zijn eieren genoeg om vitamine D binnen te krijgen?": about food, general
+    food_only = bool(_FOOD.search(asked)) and not _SUPPLEMENT_ONLY.search(asked)
+    wise = bool(_WISE.search(asked)) and not food_only
     if not situation:
         return own and (wise or decide_take)
     short = len(re.findall(r"\w+", text)) <= 8
@@ -729,6 +764,32 @@ def asks_personal_advice(text: str) -> bool:
     return decide or wise or bool(_NEED.search(asked))
 
 
+#: Food: whether it suffices is a general question of the article.
+_FOOD = _words(
+    r"eten",
+    r"voeding\w*",
+    r"voedsel",
+    r"producten",
+    r"vis",
+    r"eieren",
+    r"ei",
+    r"margarine",
+    r"zuivel",
+    r"noten",
+    r"groente\w*",
+    r"maaltijd\w*",
+    r"food",
+)
+#: Supplements as such (not "magnesium" in food): "pillen", "slikken".
+_SUPPLEMENT_ONLY = _words(
+    r"supplement\w*",
+    r"pil\w*",
+    r"tablet\w*",
+    r"capsule\w*",
+    r"druppel\w*",
+    r"slik\w*",
+    r"potje\w*",
+)
 #: A question for a reason ("waarom heb ik dan ook magnesium nodig?").
 _WHY_ASKED = re.compile(
     r"^\W*(?:(?:hi|hoi|hallo|hey|ok\w*|en|maar|dus|so|and)\W+)*"
