@@ -27,6 +27,15 @@ experiments) use it directly, so every figure is measured on the same code.
   nutrients only (:func:`server.nlu.text.names_only_other_nutrients`,
   "vitamine B12") is off-domain, because it differs from a vitamin D
   question by a few characters.
+- Rules of rounds 6–8 (``docs/nlu-experiments.md``), each raising one intent
+  the same way: thanks with a goodbye is a goodbye, a bare thank-you is
+  thanks, an order/delivery/account question is customer service, and a
+  question sentence about another nutrient after a story about ours is
+  off-domain. Two re-rankings: what follows an opening greeting, thanks,
+  "ja" or "nee" decides when it clearly asks something; ``hulp`` with a
+  named nutrient ("wat weet je over K2?") gives way to the best content
+  topic. In a story, a question sentence that leans on it ("Hoe zit dat
+  precies?") never decides alone.
 """
 
 from __future__ import annotations
