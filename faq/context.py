@@ -150,10 +150,21 @@ _CONTINUATION = re.compile(
 #: A follow-up asking why ("waarom is die balans zo belangrijk?", "en waarom
 #: hebben veel mensen er te weinig van?") asks to explain the last answer.
 _WHY = re.compile(
-    r"^\W*(?:(?:en|maar|ok\w*|dus|and|but|so)\W+)?"
-    r"(?:waarom|why|hoe komt (?:dat|het)|waardoor|hoe ontstaat)\b",
+    r"^\W*(?:(?:hi|hoi|hallo|hey|en|maar|ok\w*|dus|and|but|so)\W+)*"
+    r"(?:waarom|why|hoe komt (?:dat|het)|how come|waardoor|hoe ontstaat)\b",
     re.IGNORECASE,
 )
+
+
+def asks_why(text: Text) -> bool:
+    """Returns whether a message asks for a reason ("en waarom?", "why do I …?").
+
+    A follow-up asking why explains the last answer (:func:`resolve`); a
+    question asking why is no request to decide (``server.nlu.text``).
+    """
+    return bool(_WHY.search(text))
+
+
 #: "ook als ze supplementen slikken?", "ook in de zomer?": whether the last
 #: answer still holds under a condition, not another side of it.
 _ALSO_IF = re.compile(
@@ -342,7 +353,7 @@ def resolve(
         if not ((unsure or refused) and is_elliptical(text, nutrient_allowed=True)):
             return None
     else:
-        if _WHY.search(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
+        if asks_why(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
             # the reason behind what was just said, not another side of it;
             # a route it names ("waarom dan niet via de zon?") still leads there
             return Resolution(last.id)

@@ -22,6 +22,8 @@ from typing import List, Tuple
 
 from rapidfuzz.distance import Levenshtein
 
+from faq.context import asks_why
+
 #: HTML/XML tags, HTML comments and whole <script>/<style> elements.
 _HTML_BLOCKS = re.compile(
     r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
@@ -731,7 +733,7 @@ def asks_personal_advice(text: str) -> bool:
     if (_PREGNANCY.search(text) or _INFANT.search(text)) and about_ours:
         return True
     # "why do I need magnesium when I take vitamin D?" asks for a reason
-    why = bool(_WHY_ASKED.match(asked))
+    why = asks_why(asked)
     decide = bool(_DECIDE.search(asked)) and not why
     decide_take = bool(_DECIDE_TAKE.search(asked)) and not why
     if situation and decide_take:
@@ -790,46 +792,12 @@ _SUPPLEMENT_ONLY = _words(
     r"slik\w*",
     r"potje\w*",
 )
-#: A question for a reason ("waarom heb ik dan ook magnesium nodig?").
-_WHY_ASKED = re.compile(
-    r"^\W*(?:(?:hi|hoi|hallo|hey|ok\w*|en|maar|dus|so|and)\W+)*"
-    r"(?:waarom|why|hoe komt het|how come)\b",
-    re.IGNORECASE,
-)
-#: Customer-service requests: orders, delivery, returns, an account, a person.
-_SERVICE = _words(
-    r"medewerker\w*",
-    r"klantenservice",
-    r"klantendienst",
-    r"mens(?:en)? spreken",
-    r"bestel\w*",
-    r"levering\w*",
-    r"leveren",
-    r"pakket\w*",
-    r"retour\w*",
-    r"terugsturen",
-    r"terug ?sturen",
-    r"afreken\w*",
-    r"factuur",
-    r"inlog\w*",
-    r"account",
-    r"abonnement\w*",
-    r"verzend\w*",
-    r"track ?(?:en|&) ?trace",
-    r"customer service",
-    r"refund",
-    r"my order",
-    r"human",
-)
-
-
 #: Orders, delivery, returns, accounts: only the shop's people can help (a
 #: price alone is not: "wat kost een treinkaartje?").
-_SHOP_REQUEST = _words(
+_SHOP_WORDS = (
     r"(?:mijn |de |die |een )?bestelling\w*",
     r"waar (?:kan ik|kun je|bestel ik)\b[^.?!]{0,30}bestel\w*",
     r"verzend\w*",
-    r"verzending",
     r"levering\w*",
     r"bezorg\w*",
     r"retour\w*",
@@ -844,6 +812,20 @@ _SHOP_REQUEST = _words(
     r"shipping",
     r"delivery",
     r"refund",
+)
+_SHOP_REQUEST = _words(*_SHOP_WORDS)
+#: Any customer-service request: the shop's matters, or a person of the shop.
+_SERVICE = _words(
+    *_SHOP_WORDS,
+    r"medewerker\w*",
+    r"klantenservice",
+    r"klantendienst",
+    r"mens(?:en)? spreken",
+    r"bestel\w*",
+    r"leveren",
+    r"afreken\w*",
+    r"customer service",
+    r"human",
 )
 
 
