@@ -9,7 +9,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import SLOT_LAST_TOPIC, SLOT_OFFERED_TOPIC, TopicAction
+from actions.base import (
+    SLOT_LAST_TOPIC,
+    SLOT_OFFERED_TOPIC,
+    TopicAction,
+    message_text,
+)
 from faq.content import Topic
 from faq.context import (
     DEFAULT_TOPIC_FOR_NUTRIENT,
@@ -87,7 +92,7 @@ class AnswerTopicAction(TopicAction):
         "ok", "ok snap ik" after an answer get a short "oké" (``bedankt``),
         "oké doei" the goodbye (``afscheid``); anything else gets None.
         """
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = message_text(tracker)
         topic = acknowledgement_topic(text)
         if topic is None or self.last_topic(tracker) is None:
             return None
@@ -247,7 +252,7 @@ class ActionFollowUpNutrient(AnswerTopicAction):
         """Switches the last topic to the nutrient the user named."""
         nutrient = next(tracker.get_latest_entity_values("stof"), None)
         if nutrient not in DEFAULT_TOPIC_FOR_NUTRIENT:
-            text = (tracker.latest_message or {}).get("text") or ""
+            text = message_text(tracker)
             last = self.last_topic(tracker)
             if last is not None and is_elliptical(text) and not kinds_in(text):
                 # "en bloeddruk?" after the consequences: another example of

@@ -38,6 +38,11 @@ DEFAULT_SUGGESTIONS = (
 )
 
 
+def message_text(tracker: Tracker) -> Text:
+    """Returns the text of the latest user message ("" when there is none)."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
 def load_content_or_exit() -> Content:
     """Loads the content file at start; on errors prints one line and exits.
 
@@ -231,13 +236,12 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
         Returns:
             The topic the context gives the message, or None.
         """
-        message = tracker.latest_message or {}
-        text = message.get("text") or ""
+        text = message_text(tracker)
         if text.startswith("/"):
             return None  # a button says exactly what it wants
         ranking = [
             (str(entry.get("name")), float(entry.get("confidence") or 0.0))
-            for entry in message.get("intent_ranking") or []
+            for entry in (tracker.latest_message or {}).get("intent_ranking") or []
         ]
         return resolve(
             text,
@@ -251,8 +255,7 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
     @staticmethod
     def via_of_message(tracker: Tracker) -> Optional[Text]:
         """Returns ``knop`` when the latest message is a button payload."""
-        text = (tracker.latest_message or {}).get("text") or ""
-        return VIA_BUTTON if text.startswith("/") else None
+        return VIA_BUTTON if message_text(tracker).startswith("/") else None
 
     def reply_not_understood(self, dispatcher: CollectingDispatcher) -> None:
         """Says the message was not understood and offers the core topics."""

@@ -17,6 +17,7 @@ from actions.base import (
     SLOT_LAST_TOPIC,
     SLOT_OFFERED_TOPIC,
     TopicAction,
+    message_text,
     ranked_content_topics,
     topic_button,
 )
@@ -127,7 +128,7 @@ class ActionDecline(TopicAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Sends the closing or the declining reply; forgets any offer."""
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = message_text(tracker)
         closes = (
             not tracker.get_slot(SLOT_OFFERED_TOPIC)
             and tracker.get_slot(SLOT_LAST_TOPIC)
@@ -195,7 +196,7 @@ class ActionCustomerService(AnswerTopicAction):
         per conversation (the time is kept in the tracker, so it holds across
         restarts and replicas).
         """
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = message_text(tracker)
         resolved = self.resolve_from_context(tracker)
         if (
             resolved is not None
@@ -268,7 +269,7 @@ class ActionKnowledgeBase(ContextOrReplyAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Answers a follow-up from context, else sends the knowledge-base reply."""
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = message_text(tracker)
         if _NAMES_SHOP.search(text):
             self.reply_plain(dispatcher)
             return []
