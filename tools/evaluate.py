@@ -89,10 +89,11 @@ from tools.tune_thresholds import (
     out_of_fold_rankings,
 )
 
-HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
-CONTEXT_DEV = ROOT / "tests" / "heldout" / "context.yml"
-ROUND2_DEV = ROOT / "tests" / "heldout" / "round2.yml"
-ROUND3_DEV = ROOT / "tests" / "heldout" / "round3.yml"
+HELDOUT_DIR = ROOT / "tests" / "heldout"
+HELDOUT = HELDOUT_DIR / "messages.yml"
+CONTEXT_DEV = HELDOUT_DIR / "context.yml"
+ROUND2_DEV = HELDOUT_DIR / "round2.yml"
+ROUND3_DEV = HELDOUT_DIR / "round3.yml"
 BLIND = ROOT / "tests" / "blind"
 REPORTS = ROOT / "reports"
 ANY_CONTENT = "any_content"
@@ -156,49 +157,34 @@ class EvalSet:
 
 
 SETS: Tuple[EvalSet, ...] = (
-    EvalSet("dev", "development set (tests/heldout/messages.yml)", HELDOUT, False),
-    EvalSet(
-        "dev_context",
-        "development set for context (tests/heldout/context.yml)",
-        CONTEXT_DEV,
-        False,
-    ),
-    EvalSet(
-        "dev_round2",
-        "second development set (tests/heldout/round2.yml)",
-        ROUND2_DEV,
-        False,
-    ),
-    EvalSet(
-        "dev_round3",
-        "third development set (tests/heldout/round3.yml)",
-        ROUND3_DEV,
-        False,
-    ),
-    EvalSet(
-        "dev_former_a",
-        "development set, formerly blind set A (tests/heldout/former_blind_a.yml)",
-        ROOT / "tests" / "heldout" / "former_blind_a.yml",
-        False,
-    ),
-    EvalSet(
-        "dev_former_g",
-        "development set, formerly blind set G (tests/heldout/former_blind_g.yml)",
-        ROOT / "tests" / "heldout" / "former_blind_g.yml",
-        False,
-    ),
-    EvalSet(
-        "dev_round6",
-        "sixth development set, follow-ups and long messages"
-        " (tests/heldout/round6.yml)",
-        ROOT / "tests" / "heldout" / "round6.yml",
-        False,
-    ),
-    EvalSet(
-        "dev_round7",
-        "seventh development set, conversations (tests/heldout/round7.yml)",
-        ROOT / "tests" / "heldout" / "round7.yml",
-        False,
+    *(
+        EvalSet(name, f"{title} ({path.relative_to(ROOT)})", path, False)
+        for name, title, path in (
+            ("dev", "development set", HELDOUT),
+            ("dev_context", "development set for context", CONTEXT_DEV),
+            ("dev_round2", "second development set", ROUND2_DEV),
+            ("dev_round3", "third development set", ROUND3_DEV),
+            (
+                "dev_former_a",
+                "development set, formerly blind set A",
+                HELDOUT_DIR / "former_blind_a.yml",
+            ),
+            (
+                "dev_former_g",
+                "development set, formerly blind set G",
+                HELDOUT_DIR / "former_blind_g.yml",
+            ),
+            (
+                "dev_round6",
+                "sixth development set, follow-ups and long messages",
+                HELDOUT_DIR / "round6.yml",
+            ),
+            (
+                "dev_round7",
+                "seventh development set, conversations",
+                HELDOUT_DIR / "round7.yml",
+            ),
+        )
     ),
     *(
         EvalSet(
