@@ -14,6 +14,7 @@ with the question weighing most (:mod:`server.nlu.model`).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -680,8 +681,13 @@ _POINTS_BACK = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=256)
 def _question_part(text: str) -> str:
-    """Returns the question sentences of a message (the whole when none)."""
+    """Returns the question sentences of a message (the whole when none).
+
+    Cached: the dose, advice and customer-service rules each ask for it of
+    the same message.
+    """
     asked = [s.text for s in sentences(text) if s.question]
     return " ".join(asked) if asked else text
 
