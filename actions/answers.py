@@ -265,7 +265,7 @@ class ActionFollowUpNutrient(AnswerTopicAction):
 
             return ActionFallback().ask(dispatcher, tracker)
         last = self.last_topic(tracker)
-        target = nutrient_follow_up(last, nutrient)
+        target = nutrient_follow_up(last, nutrient, message_text(tracker))
         from_context = last is not None and (
             nutrient in last.counterparts or target == last.id
         )

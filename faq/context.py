@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Text, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Text, Tuple
+
+from rapidfuzz.distance import Levenshtein
 
 from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content, Topic
 
@@ -299,6 +301,92 @@ def is_bare_kind_question(text: Text, kinds: Sequence[Text]) -> bool:
     )
 
 
+#: A word echoes an answer from this many letters on ("koffie", not "wat").
+ECHO_MIN_LETTERS = 4
+#: A word that echoes more topics' answers than this says nothing about which
+#: one was meant ("mensen", "lichaam", "tekort").
+ECHO_MAX_TOPICS = 2
+#: A follow-up that echoes the last answer has at most this many words.
+MAX_ECHO_WORDS = 7
+#: Words this similar (normalised Levenshtein) count as the same word, so a
+#: typo or another inflection still echoes ("nierziekte", "nierziekten").
+ECHO_SIMILARITY = 0.8
+_WORD = re.compile(r"[^\W\d_]+")
+_vocabularies: Dict[Tuple[Text, Text], Dict[Text, FrozenSet[Text]]] = {}
+
+
+def answer_words(content: Content) -> Dict[Text, FrozenSet[Text]]:
+    """Returns, per content topic, the words of its answers (lower case).
+
+    Short and long answer; for ``bronnen`` also the citations and summaries
+    of its sources, since that answer lists them. Computed once per version
+    of the content file.
+    """
+    key = (str(content.path), content.version)
+    if key not in _vocabularies:
+        vocabulary = {}
+        for topic in content.topics.values():
+            parts = [topic.short, topic.long]
+            if topic.id == "bronnen":
+                parts += [
+                    f"{s.citation or ''} {s.summary}" for s in content.sources_of(topic)
+                ]
+            vocabulary[topic.id] = frozenset(
+                w.lower()
+                for w in _WORD.findall(" ".join(parts))
+                if len(w) >= ECHO_MIN_LETTERS
+            )
+        _vocabularies.clear()
+        _vocabularies[key] = vocabulary
+    return _vocabularies[key]
+
+
+def _same_word(word: Text, other: Text) -> bool:
+    if word == other:
+        return True
+    if min(len(word), len(other)) < ECHO_MIN_LETTERS + 1:
+        return False
+    return Levenshtein.normalized_similarity(word, other) >= ECHO_SIMILARITY
+
+
+def echoes_last_answer(text: Text, last: Topic, content: Content) -> bool:
+    """Returns whether a short message takes up a word of the last answer.
+
+    "en koffie?" right after the answer that names coffee among what raises
+    the need for magnesium, "en over nierziekte?" after the source list:
+    visitors ask about what they were just told. Only words that at most
+    :data:`ECHO_MAX_TOPICS` topics' answers contain count (so "vitamine" or
+    "lichaam" do not), and no nutrient, which says where to go by itself.
+    """
+    words = _WORD.findall(text.lower())
+    if not words or len(re.findall(r"\w+", text)) > MAX_ECHO_WORDS:
+        return False
+    vocabulary = answer_words(content)
+    for word in words:
+        if len(word) < ECHO_MIN_LETTERS or _NUTRIENT.search(word):
+            continue
+        echoed = {
+            topic
+            for topic, known in vocabulary.items()
+            if word in known or any(_same_word(word, k) for k in known)
+        }
+        if last.id in echoed and len(echoed) <= ECHO_MAX_TOPICS:
+            return True
+    return False
+
+
+#: After the source list, "welke gaat over de zon?", "en over nierziekte?",
+#: "zit er ook een trial tussen?" ask which of those sources.
+_WHICH_SOURCE = re.compile(
+    r"^\W*(?:en\s+|maar\s+|ok\w*\W+)?(?:welke|which)(?:\s+\w+)?\s+"
+    r"(?:gaat|gaan|is de|zijn de|bron\w*|studie\w*|onderzoek\w*|paper\w*"
+    r"|artikel\w*|van|daarvan|noemt|heeft|one|study|source)\b"
+    r"|^\W*(?:en\s+|maar\s+)?(?:over|about)(?:\s+\w+){1,3}\W*$"
+    r"|\b(?:tussen|daarvan|daartussen|among them|of them)\b",
+    re.IGNORECASE,
+)
+
+
 def resolve(
     text: Text,
     last_topic: Optional[Text],
@@ -334,6 +422,13 @@ def resolve(
         return None
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
+    if (
+        last.id == "bronnen"
+        and len(re.findall(r"\w+", text)) <= MAX_ELLIPTICAL_WORDS
+        and _WHICH_SOURCE.search(text)
+    ):
+        # "welke gaat over de zon?": which of the sources just listed
+        return Resolution(last.id)
     if not elliptical and is_bare_kind_question(text, kinds):
         # "wat kunnen de gevolgen zijn?": only its first kind may decide
         target = last.follow_ups.get(kinds[0])
@@ -347,11 +442,13 @@ def resolve(
     ):
         # "ook als ze supplementen slikken?": does the last answer still hold
         return Resolution(last.id)
+    # the NLU could not place it, but it takes up a word just said ("en koffie?")
+    echo = (unsure or refused) and echoes_last_answer(text, last, content)
     if not elliptical:
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
         if not ((unsure or refused) and is_elliptical(text, nutrient_allowed=True)):
-            return None
+            return Resolution(last.id) if echo else None
     else:
         if asks_why(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
             # the reason behind what was just said, not another side of it;
@@ -361,6 +458,8 @@ def resolve(
             target = last.follow_ups.get(kind)
             if target:
                 return Resolution(target, kind)
+    if echo:
+        return Resolution(last.id)
     ranked = [name for name, _ in candidates(ranking)]
     if refused:
         if last.id in ranked[:2] or (elliptical and not kinds and _points_back(text)):
@@ -420,13 +519,34 @@ def candidates(
     ]
 
 
-def nutrient_follow_up(last: Optional[Topic], nutrient: Text) -> Text:
+#: Why a nutrient goes with vitamin D ("en waarom ook magnesium erbij?"):
+#: the article's answer to that question (FAQ 1 for magnesium).
+WHY_WITH_VITAMIN_D: Dict[Text, Text] = {
+    "magnesium": "magnesium_activeert_vitamine_d",
+    "vitamine_k2": "vitamine_k2",
+}
+#: Words that add a nutrient to what was just discussed.
+_ADDED = re.compile(
+    r"\b(?:erbij|bij|samen|combiner\w*|ook|nodig|with|too|also)\b", re.IGNORECASE
+)
+
+
+def nutrient_follow_up(last: Optional[Topic], nutrient: Text, text: Text = "") -> Text:
     """Returns the topic of "en <nutrient>?" after the topic ``last``.
 
-    The last topic's counterpart for the nutrient (``counterparts`` in the
-    content file); a topic without any counterparts is about magnesium and
-    vitamin D alike and stays; else the nutrient's default topic.
+    Asked why, with the nutrient added ("waarom dan ook magnesium erbij?"),
+    the topic that explains why it goes with vitamin D. Otherwise the last
+    topic's counterpart for the nutrient (``counterparts`` in the content
+    file); a topic without any counterparts is about magnesium and vitamin D
+    alike and stays; else the nutrient's default topic.
+
+    Args:
+        last: The topic answered just before, if any.
+        nutrient: The nutrient the message names (``stof``).
+        text: The message.
     """
+    if nutrient in WHY_WITH_VITAMIN_D and asks_why(text) and _ADDED.search(text):
+        return WHY_WITH_VITAMIN_D[nutrient]
     if last is not None:
         if nutrient in last.counterparts:
             return last.counterparts[nutrient]

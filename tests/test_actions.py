@@ -424,6 +424,43 @@ async def test_fallback_answers_an_elliptical_follow_up_from_context(
     assert slot(events, "laatste_topic") == "tekort_vaststellen"
 
 
+async def test_fallback_keeps_a_message_echoing_the_last_answer_there(
+    dispatcher, domain, content
+):
+    # the answer on magnesium in food names coffee among what raises the need
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.44},
+        {"name": "buiten_domein", "confidence": 0.3},
+        {"name": "vitamine_d_zonlicht", "confidence": 0.1},
+    ]
+    tracker = make_tracker(
+        "nlu_fallback",
+        ranking=ranking,
+        text="en koffie?",
+        slots={"laatste_topic": "magnesium_voeding"},
+    )
+    events, message = await run(ActionFallback(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "magnesium_voeding"
+    assert message["custom"]["via"] == "context"
+    assert "koffie" in message["text"]
+
+
+async def test_why_magnesium_with_the_supplement_is_the_article_s_faq(
+    dispatcher, domain
+):
+    tracker = make_tracker(
+        "vervolg",
+        text="en waarom dan ook magnesium erbij?",
+        slots={"laatste_topic": "vitamine_d_supplementen"},
+        entities=[{"entity": "stof", "value": "magnesium"}],
+    )
+    events, message = await run(ActionFollowUpNutrient(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == "magnesium_activeert_vitamine_d"
+    assert slot(events, "laatste_topic") == "magnesium_activeert_vitamine_d"
+
+
 async def test_answer_topic_lets_the_context_decide_an_elliptical_message(
     dispatcher, domain
 ):

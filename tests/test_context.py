@@ -11,6 +11,8 @@ from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
 from faq.context import (
     KIND_PATTERNS,
     acknowledgement_topic,
+    answer_words,
+    echoes_last_answer,
     is_acknowledgement,
     is_closing_no,
     is_elliptical,
@@ -196,6 +198,116 @@ def test_the_nutrient_follow_up(content):
         "vitamine_k2"
     )
     assert nutrient_follow_up(None, "vitamine_d") == "functie_vitamine_d"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en waarom ook magnesium erbij?",
+        "En waarom moet er dan ook magnesium bij?",
+        "why do I need magnesium with it too?",
+    ],
+)
+def test_why_a_nutrient_goes_with_vitamin_d_is_the_article_s_answer(content, text):
+    supplements = content.topics["vitamine_d_supplementen"]
+    assert nutrient_follow_up(supplements, "magnesium", text) == (
+        "magnesium_activeert_vitamine_d"
+    )
+    assert nutrient_follow_up(supplements, "vitamine_k2", text) == "vitamine_k2"
+
+
+def test_a_nutrient_alone_still_goes_to_the_counterpart(content):
+    supplements = content.topics["vitamine_d_supplementen"]
+    # no why, or a why without adding it: the counterpart as before
+    assert nutrient_follow_up(supplements, "magnesium", "en magnesium?") == (
+        "magnesium_vormen"
+    )
+    assert nutrient_follow_up(supplements, "magnesium", "waarom magnesium?") == (
+        "magnesium_vormen"
+    )
+
+
+# ------------------------------------------------ echoing the last answer
+
+
+def test_answer_words_hold_each_topic_s_answers_and_the_sources(content):
+    words = answer_words(content)
+    assert set(words) == set(content.topics)
+    assert "koffie" in words["magnesium_voeding"]
+    # the source list's citations and summaries belong to its answer
+    assert "covid" in words["bronnen"]
+    assert all(len(w) >= 4 for known in words.values() for w in known)
+
+
+@pytest.mark.parametrize(
+    "text, last",
+    [
+        ("en koffie?", "magnesium_voeding"),
+        ("en alcohol dan?", "magnesium_voeding"),
+        ("koffie maakt t erger?", "magnesium_voeding"),
+        ("en over nierziektes?", "bronnen"),
+        ("zit covid er ook in?", "bronnen"),
+    ],
+)
+def test_a_short_message_taking_up_a_word_of_the_last_answer_echoes_it(
+    content, text, last
+):
+    topic = content.topics[last]
+    assert echoes_last_answer(text, topic, content)
+    # the NLU could not place it (or refused it): the context keeps the topic
+    assert resolve(text, last, content, unsure=True).topic == last
+    assert resolve(text, last, content, refused=True).topic == last
+
+
+@pytest.mark.parametrize(
+    "text, last",
+    [
+        # a word that half the answers contain says nothing
+        ("en vitamine?", "magnesium_voeding"),
+        ("en het lichaam?", "functie_vitamine_d"),
+        # a word the last answer does not contain
+        ("en sint-janskruid?", "vitamine_d_tekort_gevolgen"),
+        ("en koffie?", "vitamine_d_zonlicht"),
+        # too long to be a follow-up
+        (
+            "ik drink heel veel koffie op mijn werk, is dat eigenlijk slecht?",
+            "magnesium_voeding",
+        ),
+    ],
+)
+def test_no_echo_without_a_distinctive_word_of_the_last_answer(content, text, last):
+    assert not echoes_last_answer(text, content.topics[last], content)
+
+
+def test_an_echo_does_not_overrule_a_confident_nlu(content):
+    # only an unsure or refused message is kept on the last topic by an echo
+    assert resolve("en koffie?", "magnesium_voeding", content) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en welke gaat over de zon?",
+        "welke is de belangrijkste?",
+        "en over covid?",
+        "zit er ook een trial tussen?",
+    ],
+)
+def test_after_the_source_list_which_source_stays_there(content, text):
+    ranking = [("vitamine_d_zonlicht", 0.9)]
+    assert resolve(text, "bronnen", content, ranking).topic == "bronnen"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en hoe stel je een tekort vast?",
+        "welke vorm magnesium is het best?",
+        "welke klachten geeft een tekort?",
+    ],
+)
+def test_a_new_question_after_the_source_list_is_no_source_question(content, text):
+    assert resolve(text, "bronnen", content) is None
 
 
 def test_when_unsure_a_bare_follow_up_stays_on_the_last_topic(content):

@@ -419,7 +419,7 @@ def answer_intent(
             state.offered_topic = best_content
             return FALLBACK
         last = content.topic(state.last_topic) if state.last_topic else None
-        target = nutrient_follow_up(last, nutrient)
+        target = nutrient_follow_up(last, nutrient, text)
         state.last_topic, state.offered_topic = target, None
         return target
     if intent == "bevestigen":
