@@ -222,7 +222,9 @@ class Resolution:
 
 
 #: A question about who ("wie lopen er risico?", "en wie nog meer?").
-_ASKS_WHO = re.compile(r"^\W*(?:en |maar |dus )?(?:wie|who)\b", re.IGNORECASE)
+_ASKS_WHO = re.compile(
+    r"^\W*(?:(?:en|maar|dus|allee|allez|ok\w*|and)\W+)?(?:wie|who)\b", re.IGNORECASE
+)
 
 
 def kinds_in(text: Text) -> List[Text]:
@@ -448,7 +450,9 @@ def resolve(
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
         if not ((unsure or refused) and is_elliptical(text, nutrient_allowed=True)):
-            return Resolution(last.id) if echo else None
+            if echo or ((unsure or refused) and _prefers_last(text, last, ranking)):
+                return Resolution(last.id)
+            return None
     else:
         if asks_why(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
             # the reason behind what was just said, not another side of it;
@@ -481,6 +485,28 @@ def resolve(
         if name in near:
             return Resolution(name)
     return None
+
+
+#: The NLU's best content topic, when it is the last topic, keeps an unsure
+#: or refused short message there from this confidence on.
+LAST_PREFERRED_CONFIDENCE = 0.25
+
+
+def _prefers_last(
+    text: Text, last: Topic, ranking: Sequence[Tuple[Text, float]]
+) -> bool:
+    """Returns whether the NLU, unsure or refusing, still liked the last topic best.
+
+    "what's glycinate good for?" right after the forms of magnesium: the NLU
+    refused it, but of the content topics it rated the forms highest.
+    """
+    words = re.findall(r"\w+", text)
+    if not words or len(words) > MAX_ELLIPTICAL_WORDS or _OTHER_SUBJECT.search(text):
+        return False
+    best = candidates(ranking)[:1]
+    return (
+        bool(best) and best[0][0] == last.id and best[0][1] >= LAST_PREFERRED_CONFIDENCE
+    )
 
 
 #: Words that can only point back to what was said ("het", "er" need not:

@@ -612,3 +612,23 @@ def test_complaints_how_to_find_out_and_causes(content):
     )
     assert cause is not None
     assert cause.topic == "vitamine_d_tekort_ondanks_magnesium"
+
+
+def test_an_unsure_message_stays_when_the_nlu_liked_the_last_topic_best(content):
+    # refused, but of the content topics the forms ranked first
+    ranking = [("buiten_domein", 0.51), ("magnesium_vormen", 0.39), ("groet", 0.03)]
+    text = "what's glycinate good for?"
+    resolution = resolve(text, "magnesium_vormen", content, ranking, refused=True)
+    assert resolution.topic == "magnesium_vormen"
+    # not when another topic ranked higher, nor with a weak preference
+    assert resolve(text, "vitamine_d_zonlicht", content, ranking, refused=True) is None
+    weak = [("buiten_domein", 0.9), ("magnesium_vormen", 0.05)]
+    assert resolve(text, "magnesium_vormen", content, weak, refused=True) is None
+    # nor when it names another subject
+    other = "en wat doet zink voor je botten dan eigenlijk?"
+    assert resolve(other, "magnesium_vormen", content, ranking, refused=True) is None
+
+
+def test_a_flemish_who_question_asks_about_the_risk_groups():
+    text = "Allez, wie heeft er dan 't meeste last van nen tekort?"
+    assert kinds_in(text)[0] == "risico"

@@ -91,9 +91,12 @@ NUTRIENT_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
     ("vitamine_k2", re.compile(r"\b(?:vit(?:amine?|\.)?\s*-?k2?\b|k2)\b", re.I)),
     (
         "vitamine_d",
-        re.compile(r"\b(?:vit(?:amine?|amin|\.)?\s*-?d3?|vitd3?|d3)\b", re.I),
+        re.compile(
+            r"\b(?:vit(?:amine?|amin|amiene?|maine|amne|\.)?\s*-?d3?|vitd3?|d3)\b",
+            re.I,
+        ),
     ),
-    ("magnesium", re.compile(r"\b(?:magne\w*|mg)\b", re.I)),
+    ("magnesium", re.compile(r"\b(?:magne\w*|mangesi\w*|magensi\w*|mg)\b", re.I)),
 )
 #: "alle bronnen": the words of the bot's `bereik` lookup table.
 ALL_SOURCES_WORDS = re.compile(r"\b(?:alle|allemaal|volledige|complete)\b", re.I)

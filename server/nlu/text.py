@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List, Tuple
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from faq.context import asks_why
 
@@ -109,7 +109,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 #: Words that may be a misspelt "magnesium" or "vitamine" ("magnesuim",
-#: "vitamne"), and how many edits each may be off.
+#: "vitamne", "vitamien"), and how many edits each may be off (a swap of two
+#: letters is one edit).
 _NUTRIENT_TYPO = re.compile(r"\b[mv][a-zA-Z]{5,10}\b")
 _NUTRIENT_SPELLING = {"magnesium": 2, "vitamine": 1}
 
@@ -121,7 +122,7 @@ def _spell_nutrient(match: "re.Match[str]") -> str:
         if (
             lower != correct
             and lower[0] == correct[0]
-            and Levenshtein.distance(lower, correct, score_cutoff=edits) <= edits
+            and OSA.distance(lower, correct, score_cutoff=edits) <= edits
         ):
             return correct
     return word
