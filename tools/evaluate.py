@@ -193,7 +193,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhi"
+        for x in "bcdefhij"
     ),
 )
 
@@ -1099,7 +1099,7 @@ def evaluate(
     Args:
         out: The reports folder.
         workers: Conversations sent to the bot at once.
-        names: Which sets to run (``dev``, ``blind_b`` … ``blind_i``, …).
+        names: Which sets to run (``dev``, ``blind_b`` … ``blind_j``, …).
         with_cv: Whether to run the cross-validation too.
 
     Returns:
