@@ -181,6 +181,12 @@ _ALSO_IF_CLAUSE = re.compile(
     r"(?:als|as|wanneer|even if|if|when)\b",
     re.IGNORECASE,
 )
+#: "dus meer slikken helpt niet?", "so it doesn't work without?": a check of
+#: the conclusion of the last answer, not a question about another side.
+_CONCLUSION_CHECK = re.compile(
+    r"^\W*(?:dus|so)\b.*\b(?:niet|nie|geen|not|no|never|doesn'?t|don'?t)\b",
+    re.IGNORECASE,
+)
 #: A bare question fragment ("echt?", "hoe lang?", "welke groente?"): it
 #: cannot stand alone, so it leans on what was just said.
 _FRAGMENT = re.compile(
@@ -443,6 +449,9 @@ def resolve(
         and is_elliptical(text, nutrient_allowed=True)
     ):
         # "ook als ze supplementen slikken?": does the last answer still hold
+        return Resolution(last.id)
+    if _CONCLUSION_CHECK.search(text) and is_elliptical(text, nutrient_allowed=True):
+        # "dus zonder magnesium werkt je supplement niet?"
         return Resolution(last.id)
     # the NLU could not place it, but it takes up a word just said ("en koffie?")
     echo = (unsure or refused) and echoes_last_answer(text, last, content)

@@ -632,3 +632,27 @@ def test_an_unsure_message_stays_when_the_nlu_liked_the_last_topic_best(content)
 def test_a_flemish_who_question_asks_about_the_risk_groups():
     text = "Allez, wie heeft er dan 't meeste last van nen tekort?"
     assert kinds_in(text)[0] == "risico"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dus meer slikken helpt niet?",
+        "dus zonder magnesium werkt je supplement niet?",
+        "so it doesn't work without magnesium?",
+    ],
+)
+def test_a_check_of_the_last_answer_s_conclusion_stays_there(content, text):
+    resolution = resolve(text, "magnesium_activeert_vitamine_d", content)
+    assert resolution.topic == "magnesium_activeert_vitamine_d"
+
+
+def test_a_so_question_without_a_negation_may_go_elsewhere(content):
+    # "dus dan maar pillen?" after the food asks about the supplements
+    resolution = resolve("dus dan maar pillen?", "vitamine_d_voeding", content)
+    assert resolution.topic == "vitamine_d_supplementen"
+
+
+def test_how_it_works_after_k2_is_about_k2(content):
+    resolution = resolve("hoe werkt dat dan precies?", "vitamine_k2", content)
+    assert resolution.topic == "vitamine_k2"
