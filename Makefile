@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # into var/secrets/ (private) unless the environment sets it.
 export FAQ_ACTION_TOKEN ?= $(shell scripts/secret.sh action-token)
 
-.PHONY: help install train run shell actions test test-unit test-stories test-e2e \
+.PHONY: help install train run shell actions test test-unit test-stories test-e2e agreement \
         validate eval bench lint format lock clean purge answer-book grounding lookup web \
         test-browser tune insights review bench-insights stack stack-down test-stack chaos
 
@@ -97,6 +97,9 @@ test: validate test-unit test-stories test-e2e test-browser test-stack ## everyt
 
 eval: train ## dev set, both blind sets (aggregates), 5-fold CV: bot vs. baseline (reports/eval.md)
 	$(PY) -m tools.evaluate
+
+agreement: install ## two readings of the development conversations: how often they agree, and the bot with each (after make eval)
+	$(PY) -m tools.agreement
 
 bench: train ## latency, throughput, memory vs. baseline (reports/bench.md); STACK=1 adds make stack; BENCH_ARGS=--train times training
 	$(PY) -m tools.bench $(if $(STACK),--stack) $(BENCH_ARGS)
