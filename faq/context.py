@@ -48,7 +48,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
-        r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe)\w*|prik(?:ken|je|jes|test\w*)|labo?\w*|controle\w*|controler\w*"
+        r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe|suiker)\w*|prik(?:ken|je|jes|test\w*)|labo?\w*|controle\w*|controler\w*"
         r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*"
         r"|bepal\w*|bepaald)\b",
         "klachten": r"\b(?:klacht\w*|kla(?:ch|g|h|cg)t\w*|sympt\w*"
@@ -371,8 +371,10 @@ def echoes_last_answer(text: Text, last: Topic, content: Content) -> bool:
         return False
     vocabulary = answer_words(content)
     for word in words:
-        if len(word) < ECHO_MIN_LETTERS or _NUTRIENT.search(word):
-            continue
+        if len(word) < ECHO_MIN_LETTERS or (
+            len(word) <= len("magnesium") and _NUTRIENT.fullmatch(word)
+        ):
+            continue  # a nutrient says where to go by itself; a compound may echo
         echoed = {
             topic
             for topic, known in vocabulary.items()
@@ -386,11 +388,13 @@ def echoes_last_answer(text: Text, last: Topic, content: Content) -> bool:
 #: After the source list, "welke gaat over de zon?", "en over nierziekte?",
 #: "zit er ook een trial tussen?" ask which of those sources.
 _WHICH_SOURCE = re.compile(
-    r"^\W*(?:en\s+|maar\s+|ok\w*\W+)?(?:welke|which)(?:\s+\w+)?\s+"
+    r"^\W*(?:en\s+|maar\s+|ok\w*\W+)?(?:welke|which|die|that one)(?:\s+\w+)?\s+"
     r"(?:gaat|gaan|is de|zijn de|bron\w*|studie\w*|onderzoek\w*|paper\w*"
-    r"|artikel\w*|van|daarvan|noemt|heeft|one|study|source)\b"
+    r"|artikel\w*|van|over|about|on|daarvan|noemt|heeft|one|study|source)\b"
     r"|^\W*(?:en\s+|maar\s+)?(?:over|about)(?:\s+\w+){1,3}\W*$"
-    r"|\b(?:tussen|daarvan|daartussen|among them|of them)\b",
+    r"|\b(?:tussen|daarvan|daartussen|among them|of them|anything (?:on|about))\b"
+    r"|\b(?:studie|studies|study|trial|onderzoek\w*|paper\w*|review|randomi\w*"
+    r"|hoeveel (?:zijn|zijn het|bronnen)|how many)\b",
     re.IGNORECASE,
 )
 

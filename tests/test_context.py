@@ -656,3 +656,15 @@ def test_a_so_question_without_a_negation_may_go_elsewhere(content):
 def test_how_it_works_after_k2_is_about_k2(content):
     resolution = resolve("hoe werkt dat dan precies?", "vitamine_k2", content)
     assert resolution.topic == "vitamine_k2"
+
+
+def test_a_compound_of_a_nutrient_may_echo_the_last_answer(content):
+    topic = content.topics["disbalans_mg_d"]
+    assert "magnesiumuitputting" in answer_words(content)["disbalans_mg_d"]
+    assert echoes_last_answer("magnesiumuitputting?", topic, content)
+    # the nutrient alone does not
+    assert not echoes_last_answer("magnesium?", topic, content)
+
+
+def test_blood_sugar_is_no_blood_test():
+    assert "vaststellen" not in kinds_in("en bloedsuiker?")

@@ -24,6 +24,7 @@ from server.nlu.text import (
     asks_personal_advice,
     clean,
     emoji_meaning,
+    greets_or_leaves,
     is_question,
     names_only_other_nutrients,
     sentences,
@@ -642,3 +643,32 @@ def test_a_no_that_opens_a_question_lets_the_question_decide():
     assert model.rank("nee hoor, nee laat maar, zit magnesium in noten?")[0][0] == (
         "magnesium_voeding"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "greets"),
+    [
+        ("hallo?", True),
+        ("Dag, alles goe?", True),
+        ("hoe gaat het met je?", True),
+        ("elke dag?", False),
+        ("ochtend of avond?", False),
+        ("tot wanneer lukt het niet?", False),
+    ],
+)
+def test_greets_or_leaves(text, greets):
+    assert greets_or_leaves(text) is greets
+
+
+def test_a_question_that_does_not_greet_is_no_greeting():
+    texts, labels = training_lists()
+    texts += ["dag", "goedendag", "daag", "fijne dag"]
+    labels += ["groet"] * 4
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert model.rank("dag")[0][0] == "groet"
+    assert model.rank("hallo?")[0][0] == "groet"
+    # the greeting's share goes to the others, which still sum to one
+    ranking = model.rank("elke dag?")
+    assert ranking[0][0] != "groet"
+    assert dict(ranking)["groet"] == 0.0
+    assert sum(p for _, p in ranking) == pytest.approx(1.0)

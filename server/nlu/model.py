@@ -65,6 +65,8 @@ from server.nlu.text import (
     asks_personal_advice,
     clean,
     emoji_meaning,
+    greets_or_leaves,
+    is_question,
     names_only_other_nutrients,
     names_own_nutrient,
     sentences,
@@ -86,6 +88,8 @@ SERVICE_INTENT = "medewerker"
 LEANING_INTENTS = ("meer", "bevestigen", "ontkennen", "vervolg")
 #: Greetings and thanks, which may only open a message that asks something.
 PLEASANTRY_INTENTS = ("groet", "bedankt", "afscheid")
+#: Greetings and goodbyes, which a question that opens with neither is not.
+GREETING_INTENTS = ("groet", "afscheid")
 #: A "ja" or "nee" may open a question too ("nee laat maar, welke bronnen?").
 OPENING_INTENTS = (*PLEASANTRY_INTENTS, "bevestigen", "ontkennen")
 OFF_DOMAIN_INTENT = "buiten_domein"
@@ -307,6 +311,10 @@ class TopicModel:
         ):
             return self._at_least(probs, self.settings.other_nutrient_intent)
         top = self.classes[int(probs.argmax())]
+        if top in GREETING_INTENTS and is_question(cleaned):
+            if not greets_or_leaves(cleaned):
+                # "elke dag?", "ochtend of avond?": a follow-up, not a greeting
+                return self._without(probs, top)
         if top in OPENING_INTENTS:
             probs = self._past_pleasantry(cleaned, probs)
             top = self.classes[int(probs.argmax())]
@@ -349,6 +357,14 @@ class TopicModel:
         probs = probs.copy()
         probs[[help_index, best]] = probs[[best, help_index]]
         return probs
+
+    def _without(self, probs: np.ndarray, intent: str) -> np.ndarray:
+        """Removes one intent and spreads its probability over the others."""
+        index = self.classes.index(intent)
+        rest = 1.0 - probs[index]
+        probs = probs.copy()
+        probs[index] = 0.0
+        return probs / rest if rest > 0 else probs
 
     def _at_least(self, probs: np.ndarray, intent: str) -> np.ndarray:
         """Raises one intent to the rules' floor; the others keep their order."""

@@ -179,6 +179,26 @@ _PLEASANTRY = re.compile(
 )
 
 
+#: Words a greeting or a goodbye opens with ("hallo?", "dag, alles goed?",
+#: "hoe gaat het?", "tot ziens!").
+_GREETING_START = re.compile(
+    r"^\W*(?:hoi|hallo|hey|hee|hi|hello|goede(?:morgen|middag|navond)|goeie\w*"
+    r"|dag|daag|doei\w*|doeg|bye|ciao|houdoe|salu\w*|tot (?:ziens|later|straks)"
+    r"|see you|good ?bye|hoe gaat (?:het|'t)|alles goed|how are you|iemand)\b",
+    re.IGNORECASE,
+)
+
+
+def greets_or_leaves(text: str) -> bool:
+    """Returns whether a message opens with a greeting or a goodbye.
+
+    "elke dag?", "ochtend of avond?" and "tot wanneer lukt het niet?" contain
+    words of greetings, but ask something; "hallo?" and "dag, alles goed?"
+    greet.
+    """
+    return bool(_GREETING_START.search(text))
+
+
 def without_pleasantry(text: str) -> str:
     """Returns the message without the greetings and thanks that open it.
 
