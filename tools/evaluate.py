@@ -184,6 +184,11 @@ SETS: Tuple[EvalSet, ...] = (
                 "seventh development set, conversations",
                 HELDOUT_DIR / "round7.yml",
             ),
+            (
+                "dev_round9",
+                "ninth development set, conversations (openings are training data)",
+                HELDOUT_DIR / "round9.yml",
+            ),
         )
     ),
     *(
