@@ -191,7 +191,7 @@ _CONCLUSION_CHECK = re.compile(
 #: cannot stand alone, so it leans on what was just said.
 _FRAGMENT = re.compile(
     r"^\W*(?:echt|hoezo|waarom|why|serieus|really|welke?|hoe|wat|waar|wanneer|wie"
-    r"|hoeveel"
+    r"|hoeveel|how|what|which|where|when|who"
     r"|is|zijn|kan|kun|mag)\b",
     re.IGNORECASE,
 )
@@ -605,7 +605,7 @@ _ACK_CORE = frozenset(
 _ACK_FILLER = frozenset(
     "ah oh o zo ik het dat is was je u wel hoor dan al nu even ff echt heel"
     " erg hè he hé lekker it got laat maar da s das good to know haha voor vooor"
-    " de info uitleg hulp antwoord antwoorden reactie moeite".split()
+    " de info uitleg hulp antwoord antwoorden reactie moeite en and".split()
 )
 #: Words of a "no" that closes rather than declines ("nee hoor, dank je").
 _CLOSING_NO = frozenset(

@@ -668,3 +668,15 @@ def test_a_compound_of_a_nutrient_may_echo_the_last_answer(content):
 
 def test_blood_sugar_is_no_blood_test():
     assert "vaststellen" not in kinds_in("en bloedsuiker?")
+
+
+def test_an_english_why_fragment_leans_on_the_last_answer(content):
+    assert is_elliptical("how come")
+    resolution = resolve(
+        "how come", "vitamine_d_verhoogt_magnesiumbehoefte", content, refused=True
+    )
+    assert resolution.topic == "vitamine_d_verhoogt_magnesiumbehoefte"
+
+
+def test_thanks_and_a_goodbye_joined_by_en_is_a_goodbye():
+    assert acknowledgement_topic("merci en salu") == "afscheid"

@@ -672,3 +672,23 @@ def test_a_question_that_does_not_greet_is_no_greeting():
     assert ranking[0][0] != "groet"
     assert dict(ranking)["groet"] == 0.0
     assert sum(p for _, p in ranking) == pytest.approx(1.0)
+
+
+def test_a_why_question_is_no_no():
+    texts, labels = training_lists()
+    texts += ["nee", "nee hoor", "neen", "nee dank je", "liever niet", "niet nodig"]
+    labels += ["ontkennen"] * 6
+    texts += [
+        "vertel meer",
+        "meer uitleg",
+        "hoe dan",
+        "leg uit",
+        "meer info",
+        "ga door",
+    ]
+    labels += ["meer"] * 6
+    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    assert model.rank("nee hoor")[0][0] == "ontkennen"
+    ranking = model.rank("waarom niet eigenlijk?")
+    assert ranking[0][0] != "ontkennen"
+    assert dict(ranking)["ontkennen"] == 0.0

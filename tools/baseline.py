@@ -99,7 +99,11 @@ NUTRIENT_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
     ("magnesium", re.compile(r"\b(?:magne\w*|mangesi\w*|magensi\w*|mg)\b", re.I)),
 )
 #: "alle bronnen": the words of the bot's `bereik` lookup table.
-ALL_SOURCES_WORDS = re.compile(r"\b(?:alle|allemaal|volledige|complete)\b", re.I)
+ALL_SOURCES_WORDS = re.compile(
+    r"\b(?:alle|allemaal|volledige|complete|in het algemeen|in general|hele"
+    r"|in totaal|bronnenlijst|(?:van|in|onder) het artikel|full|all)\b",
+    re.I,
+)
 #: Entity markup of Rasa YAML: ``[text](entity)`` and ``[text]{"entity": ...}``.
 ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 MAX_BODY_BYTES = 64 * 1024

@@ -57,7 +57,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from faq.content import CONTENT_TOPIC_IDS
-from faq.context import acknowledgement_topic
+from faq.context import acknowledgement_topic, asks_why
 from server.nlu.text import (
     asks_customer_service,
     asks_for_dose,
@@ -90,6 +90,8 @@ LEANING_INTENTS = ("meer", "bevestigen", "ontkennen", "vervolg")
 PLEASANTRY_INTENTS = ("groet", "bedankt", "afscheid")
 #: Greetings and goodbyes, which a question that opens with neither is not.
 GREETING_INTENTS = ("groet", "afscheid")
+#: The intent of a "no", which a why-question is not.
+DECLINE_INTENT = "ontkennen"
 #: A "ja" or "nee" may open a question too ("nee laat maar, welke bronnen?").
 OPENING_INTENTS = (*PLEASANTRY_INTENTS, "bevestigen", "ontkennen")
 OFF_DOMAIN_INTENT = "buiten_domein"
@@ -315,6 +317,9 @@ class TopicModel:
             if not greets_or_leaves(cleaned):
                 # "elke dag?", "ochtend of avond?": a follow-up, not a greeting
                 return self._without(probs, top)
+        if top == DECLINE_INTENT and asks_why(cleaned):
+            # "waarom niet eigenlijk?": a question about the answer, not a "no"
+            return self._without(probs, top)
         if top in OPENING_INTENTS:
             probs = self._past_pleasantry(cleaned, probs)
             top = self.classes[int(probs.argmax())]
