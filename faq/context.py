@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Text, Tuple
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content, Topic
@@ -349,12 +350,18 @@ def answer_words(content: Content) -> Dict[Text, FrozenSet[Text]]:
     return _vocabularies[key]
 
 
-def _same_word(word: Text, other: Text) -> bool:
-    if word == other:
+def _contains(known: FrozenSet[Text], word: Text) -> bool:
+    """Returns whether ``known`` has the word, or (from five letters) a near one."""
+    if word in known:
         return True
-    if min(len(word), len(other)) < ECHO_MIN_LETTERS + 1:
-        return False
-    return Levenshtein.normalized_similarity(word, other) >= ECHO_SIMILARITY
+    return len(word) > ECHO_MIN_LETTERS and bool(
+        process.extractOne(
+            word,
+            known,
+            scorer=Levenshtein.normalized_similarity,
+            score_cutoff=ECHO_SIMILARITY,
+        )
+    )
 
 
 def echoes_last_answer(text: Text, last: Topic, content: Content) -> bool:
@@ -376,9 +383,7 @@ def echoes_last_answer(text: Text, last: Topic, content: Content) -> bool:
         ):
             continue  # a nutrient says where to go by itself; a compound may echo
         echoed = {
-            topic
-            for topic, known in vocabulary.items()
-            if word in known or any(_same_word(word, k) for k in known)
+            topic for topic, known in vocabulary.items() if _contains(known, word)
         }
         if last.id in echoed and len(echoed) <= ECHO_MAX_TOPICS:
             return True
