@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from faq.content import CONTENT_TOPIC_IDS
-from server.nlu.components import FaqIntentClassifier
+from server.nlu.components import FaqIntentClassifier, shortened
 from server.nlu.model import MODEL_FILE, ModelError, ModelSettings, TopicModel
 from server.nlu.text import (
     asks_customer_service,
@@ -396,10 +396,39 @@ def test_component_trains_persists_loads_and_classifies(tmp_path):
 
     assert message.get("intent")["name"] == "magnesium_voeding"
     ranking = message.get("intent_ranking")
-    assert len(ranking) == 2
+    # the first two, and the other content topic when the greeting came second
+    assert [e["name"] for e in ranking][:2] == [
+        e["name"] for e in sorted(ranking, key=lambda e: -e["confidence"])
+    ][:2]
+    assert {"magnesium_voeding", "vitamine_d_zonlicht"} <= {e["name"] for e in ranking}
+    assert len(ranking) <= 3
     assert ranking[0] == message.get("intent")
     assert 0 < ranking[1]["confidence"] < ranking[0]["confidence"] <= 1
     assert "intent" in message.as_dict(only_output_properties=True)
+
+
+def test_the_ranking_keeps_three_content_topics_after_its_length():
+    ranking = [
+        {"name": name, "confidence": c}
+        for name, c in [
+            ("vitamine_d_zonlicht", 0.9),
+            ("groet", 0.04),
+            ("afscheid", 0.03),
+            ("vitamine_d_voeding", 0.02),
+            ("bedankt", 0.005),
+            ("magnesium_voeding", 0.004),
+            ("vitamine_k2", 0.001),
+        ]
+    ]
+    assert [e["name"] for e in shortened(ranking, 2)] == [
+        "vitamine_d_zonlicht",
+        "groet",
+        "vitamine_d_voeding",
+        "magnesium_voeding",
+    ]
+    # enough content topics already: only the first ``length``
+    assert shortened(ranking, 6) == ranking[:6]
+    assert shortened(ranking, 1)[0]["name"] == "vitamine_d_zonlicht"
 
 
 def test_untrained_component_leaves_messages_alone(tmp_path):

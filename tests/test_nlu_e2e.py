@@ -91,7 +91,8 @@ def test_the_other_way_round_is_decided_by_context(stack):
 
 
 def test_an_unclear_message_gets_a_choice_of_the_two_likeliest_topics(stack):
-    (reply,) = conversation(stack, "tekort magnesium vitamine d")
+    # a single word that two topics share: no answer is sure enough
+    (reply,) = conversation(stack, "tekort")
 
     assert reply["custom"]["topic"] == "fallback"
     payloads = [b["payload"] for b in reply["buttons"]]

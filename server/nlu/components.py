@@ -33,12 +33,16 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from faq.content import CONTENT_TOPIC_IDS
 from server.nlu.model import ModelError, ModelSettings, TopicModel
 
 logger = logging.getLogger(__name__)
 
 #: Intents listed in ``intent_ranking`` (the fallback's buttons need a few).
 RANKING_LENGTH_KEY = "ranking_length"
+#: Content topics the ranking always holds, after the first ``ranking_length``
+#: intents: the staff lookup shows three, the fallback offers two.
+MIN_CONTENT_TOPICS = 3
 
 
 @DefaultV1Recipe.register(
@@ -171,7 +175,22 @@ class FaqIntentClassifier(GraphComponent, IntentClassifier):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(
                 INTENT_RANKING_KEY,
-                ranking[:length] if length > 0 else ranking,
+                shortened(ranking, length) if length > 0 else ranking,
                 add_to_output=True,
             )
         return messages
+
+
+def shortened(ranking: List[Dict[Text, Any]], length: int) -> List[Dict[Text, Any]]:
+    """Returns the first ``length`` intents, plus content topics up to three.
+
+    A sure answer leaves the content topics far down the ranking ("hoe lang
+    moet ik in de zon": two in the first ten); the staff lookup and the
+    fallback's buttons still need the next best ones.
+    """
+    kept = ranking[:length]
+    missing = MIN_CONTENT_TOPICS - sum(
+        entry[INTENT_NAME_KEY] in CONTENT_TOPIC_IDS for entry in kept
+    )
+    extra = [e for e in ranking[length:] if e[INTENT_NAME_KEY] in CONTENT_TOPIC_IDS]
+    return kept + extra[: max(0, missing)]
