@@ -462,13 +462,17 @@ def resolve(
     if _CONCLUSION_CHECK.search(text) and is_elliptical(text, nutrient_allowed=True):
         # "dus zonder magnesium werkt je supplement niet?"
         return Resolution(last.id)
-    # the NLU could not place it, but it takes up a word just said ("en koffie?")
-    echo = (unsure or refused) and echoes_last_answer(text, last, content)
+    # The NLU could not place it, but it takes up a word just said ("en koffie?"):
+    # asked only once the message's own kinds have not decided.
+    unplaced = unsure or refused
     if not elliptical:
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
-        if not ((unsure or refused) and is_elliptical(text, nutrient_allowed=True)):
-            if echo or ((unsure or refused) and _prefers_last(text, last, ranking)):
+        if not (unplaced and is_elliptical(text, nutrient_allowed=True)):
+            if unplaced and (
+                echoes_last_answer(text, last, content)
+                or _prefers_last(text, last, ranking)
+            ):
                 return Resolution(last.id)
             return None
     else:
@@ -480,7 +484,7 @@ def resolve(
             target = last.follow_ups.get(kind)
             if target:
                 return Resolution(target, kind)
-    if echo:
+    if unplaced and echoes_last_answer(text, last, content):
         return Resolution(last.id)
     ranked = [name for name, _ in candidates(ranking)]
     if refused:

@@ -51,6 +51,7 @@ import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -98,12 +99,6 @@ NUTRIENT_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
     ),
     ("magnesium", re.compile(r"\b(?:magne\w*|mangesi\w*|magensi\w*|mg)\b", re.I)),
 )
-#: "alle bronnen": the words of the bot's `bereik` lookup table.
-ALL_SOURCES_WORDS = re.compile(
-    r"\b(?:alle|allemaal|volledige|complete|in het algemeen|in general|hele"
-    r"|in totaal|bronnenlijst|(?:van|in|onder) het artikel|full|all)\b",
-    re.I,
-)
 #: Entity markup of Rasa YAML: ``[text](entity)`` and ``[text]{"entity": ...}``.
 ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 MAX_BODY_BYTES = 64 * 1024
@@ -149,6 +144,24 @@ def parse_examples(examples: Any) -> List[str]:
             if isinstance(raw, str) and strip_entities(raw).strip():
                 texts.append(strip_entities(raw).strip())
     return texts
+
+
+@lru_cache(maxsize=None)
+def lookup_pattern(name: str, nlu_dir: Path = NLU_DIR) -> "re.Pattern[str]":
+    """Returns a pattern for the words of one of the bot's lookup tables.
+
+    The bot's ``RegexEntityExtractor`` finds them as whole words in any case;
+    ``lookup_pattern("bereik")`` finds "alle bronnen" the same way, from the
+    same file.
+    """
+    words: List[str] = []
+    for path in sorted(Path(nlu_dir).glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            if isinstance(item, dict) and item.get("lookup") == name:
+                words += parse_examples(item.get("examples"))
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
 
 
 def load_training_data(nlu_dir: Path = NLU_DIR) -> Tuple[List[str], List[str]]:
@@ -408,7 +421,7 @@ def answer_intent(
         state.offered_topic = best_content
         return FALLBACK
     if intent == "bronnen":
-        wants_all = ALL_SOURCES_WORDS.search(text) is not None
+        wants_all = lookup_pattern("bereik").search(text) is not None
         if state.last_topic and state.last_topic != "bronnen" and not wants_all:
             state.offered_topic = None
             return state.last_topic

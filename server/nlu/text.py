@@ -167,11 +167,15 @@ def clean(text: str) -> str:
     return _NUTRIENT_TYPO.sub(_spell_nutrient, value)
 
 
+#: Words that greet ("hoi", "goedemorgen", "dag").
+_GREETINGS = (
+    r"hoi|hallo|hey|hee|hi|hello|goedemorgen|goedemiddag|goedenavond"
+    r"|goeiedag|goeiemorgen|dag"
+)
 #: Greetings, thanks and fillers that may open a message ("hoi, ...", "ok top,
 #: en ...", "uhm hallo?? ja dus.."), also several in a row.
 _PLEASANTRY = re.compile(
-    r"^(?:(?:hoi|hallo|hey|hee|hi|hello|goedemorgen|goedemiddag|goedenavond"
-    r"|goeiedag|goeiemorgen|dag|ok[eé]?|okee|okay|top|super|prima|fijn|mooi"
+    rf"^(?:(?:{_GREETINGS}|ok[eé]?|okee|okay|top|super|prima|fijn|mooi"
     r"|helder|duidelijk|bedankt|dank\s*(?:je|u)?(?:\s+wel)?|thanks|thank you|thx"
     r"|merci|uhm+|uh+|euh+|eh+|ja|jaja|nou|dus|hmm+|zeg|allee|allez|nee|neen|no"
     r"|laat maar|never ?mind)\b[\s,.!?:;-]*)+",
@@ -182,8 +186,8 @@ _PLEASANTRY = re.compile(
 #: Words a greeting or a goodbye opens with ("hallo?", "dag, alles goed?",
 #: "hoe gaat het?", "tot ziens!").
 _GREETING_START = re.compile(
-    r"^\W*(?:hoi|hallo|hey|hee|hi|hello|goede(?:morgen|middag|navond)|goeie\w*"
-    r"|dag|daag|doei\w*|doeg|bye|ciao|houdoe|salu\w*|tot (?:ziens|later|straks)"
+    rf"^\W*(?:{_GREETINGS}|goeie\w*"
+    r"|daag|doei\w*|doeg|bye|ciao|houdoe|salu\w*|tot (?:ziens|later|straks)"
     r"|see you|good ?bye|hoe gaat (?:het|'t)|alles goed|how are you|iemand)\b",
     re.IGNORECASE,
 )
