@@ -320,6 +320,41 @@ def test_compute_metrics():
     assert list(by_style) == ["standaard", "kort"]
 
 
+def test_source_follow_ups_are_scored_by_the_contract_as_well(tmp_path):
+    path = tmp_path / "set.yml"
+    path.write_text(
+        """
+multi_turn:
+- name: x
+  turns:
+  - {text: "wat doet vitamine K2?", topic: vitamine_k2}
+  - {text: "welk onderzoek zegt dat?", topic: bronnen}
+  - {text: "kun je de link geven?", topic: bronnen}
+  - {text: "en de hele bronnenlijst van het artikel?", topic: bronnen}
+- name: y
+  turns:
+  - {text: "welke bronnen gebruiken jullie?", topic: bronnen}
+  - {text: "en welke gaat over de zon?", topic: bronnen}
+""",
+        encoding="utf-8",
+    )
+    _, cases = ev.load_heldout(path)
+    x, y = cases
+    # the sources of the answer just given continue its topic (topics.md),
+    # also in a chain; the whole list and a conversation about them do not
+    assert [t.contract for t in x.turns] == ["", "vitamine_k2", "vitamine_k2", ""]
+    assert [t.contract for t in y.turns] == ["", ""]
+    answers = ["vitamine_k2", "vitamine_k2", "vitamine_k2", "bronnen"]
+    for t, answered in zip(x.turns, answers, strict=True):
+        t.bot = answered
+    for t in y.turns:
+        t.bot = "bronnen"
+    f = ev.compute_metrics([], cases, "bot")["figures"]
+    assert f["multi_turn_turn_accuracy"] == pytest.approx(4 / 6)
+    assert f["multi_turn_contract_accuracy"] == pytest.approx(6 / 6)
+    assert f["multi_turn_source_follow_ups"] == pytest.approx(2 / 6)
+
+
 def test_empty_groups_give_none():
     f = ev.compute_metrics([turn("groet", "groet")], [], "bot")["figures"]
     assert f["content_accuracy"] is None
@@ -516,6 +551,7 @@ def test_every_set_file_exists_and_loads():
             "dev_context",
             "dev_round7",
             "dev_round9",
+            "dev_round10",
         )
 
 

@@ -73,6 +73,7 @@ from tools.baseline import (
     ConversationState,
     answer_intent,
     load_training_data,
+    lookup_pattern,
     make_pipeline,
     rankings_of,
     train_baseline,
@@ -110,7 +111,11 @@ PLAIN_CONVERSATION_TOPICS: Tuple[str, ...] = tuple(
 #: Figures where a lower value is better.
 LOWER_IS_BETTER = ("wrong_answer_rate", "wrong_answer_rate_unseen")
 #: Figures that are neither better nor worse when higher (shown for context).
-NEUTRAL = ("content_fallback_rate", "buiten_domein_as_fallback")
+NEUTRAL = (
+    "content_fallback_rate",
+    "buiten_domein_as_fallback",
+    "multi_turn_source_follow_ups",
+)
 SWEEP_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 #: Seconds the channel waits for Rasa before apologising: generous here, so a
 #: busy machine cannot turn slow answers into wrong ones.
@@ -133,6 +138,8 @@ FIGURE_LABELS: Dict[str, str] = {
     "long_accuracy": "long messages (style lang) accuracy",
     "noise_accuracy": "noisy messages (style ruis) accuracy",
     "multi_turn_turn_accuracy": "multi-turn: turns correct",
+    "multi_turn_contract_accuracy": "multi-turn: turns correct by topics.md",
+    "multi_turn_source_follow_ups": "  - source follow-ups labelled bronnen",
     "multi_turn_case_accuracy": "multi-turn: cases fully correct",
     "multi_turn_first_accuracy": "multi-turn: first turns correct",
     "multi_turn_later_accuracy": "multi-turn: later turns correct",
@@ -189,6 +196,11 @@ SETS: Tuple[EvalSet, ...] = (
                 "ninth development set, conversations (openings are training data)",
                 HELDOUT_DIR / "round9.yml",
             ),
+            (
+                "dev_round10",
+                "tenth development set, conversations (openings are training data)",
+                HELDOUT_DIR / "round10.yml",
+            ),
         )
     ),
     *(
@@ -198,7 +210,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhij"
+        for x in "bcdefhijk"
     ),
 )
 
@@ -217,6 +229,11 @@ class Turn:
     bot_texts: List[str] = field(default_factory=list)
     bot_reason: str = ""
     in_training: bool = False
+    #: The topic by the contract of topics.md, where the writer's differs: a
+    #: request for the sources of the answer just given ("welke bronnen?")
+    #: carries the topic it continues, though writers often label it
+    #: ``bronnen``.
+    contract: str = ""
 
 
 @dataclass
@@ -257,7 +274,34 @@ def load_heldout(path: Path = HELDOUT) -> Tuple[List[Turn], List[Case]]:
         )
         for c in data.get("multi_turn") or []
     ]
+    for case in cases:
+        label_by_contract(case)
     return singles, cases
+
+
+def label_by_contract(case: Case) -> None:
+    """Sets ``contract`` on the source follow-ups a writer labelled ``bronnen``.
+
+    topics.md: follow-up turns ("vertel meer", "welke bronnen?") carry the id
+    of the topic they continue. A later turn labelled ``bronnen`` right after
+    a content topic, that does not ask for the whole list (the ``bereik``
+    lookup of the training data), continues that topic. Chains ("welke
+    studie?", then "kun je de link geven?") keep it.
+
+    Args:
+        case: The conversation; its turns are updated in place.
+    """
+    whole_list = lookup_pattern("bereik")
+    previous = ""
+    for turn in case.turns:
+        if (
+            turn.expected == "bronnen"
+            and previous in CONTENT_TOPIC_IDS
+            and previous != "bronnen"
+            and not whole_list.search(turn.text)
+        ):
+            turn.contract = previous
+        previous = turn.contract or turn.expected
 
 
 def normalise(text: str) -> str:
@@ -400,6 +444,10 @@ def compute_metrics(
         "long_accuracy": count(long, accepted),
         "noise_accuracy": count(noisy, accepted),
         "multi_turn_turn_accuracy": count(turns, accepted),
+        "multi_turn_contract_accuracy": count(
+            turns, lambda t: is_correct(t.contract or t.expected, answer(t))
+        ),
+        "multi_turn_source_follow_ups": count(turns, lambda t: bool(t.contract)),
         "multi_turn_case_accuracy": count(
             cases, lambda c: all(accepted(t) for t in c.turns)
         ),
