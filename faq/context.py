@@ -28,11 +28,13 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
     kind: re.compile(pattern, re.IGNORECASE)
     for kind, pattern in {
         "omgekeerd": r"\b(?:omgekeerd\w*|andersom|anders om|vice versa|other way"
-        r"|andere richting|andere kant|reverse)\b",
+        r"|andere richting|andere kant|andere? deel|andere helft|reverse"
+        r"|other (?:part|half|side))\b",
         "oplossing": r"\b(?:voorkom\w*|(?:er|daar)aan doen|(?:er|daar) \w+ aan"
         r"|wat doe (?:ik|je) (?:er|daar) (?:\w+ )?aan"
         r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
-        r"|wat (?:kan|kun|moet) (?:ik|je) dan|wat doe (?:ik|je) dan"
+        r"|wat (?:kan|kun|moet|doe) (?:ik|je|ge) (?:\w+ ){0,3}dan|op peil"
+        r"|wat dan(?=\s*[?!.]*\s*$)"
         r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?doen"
         r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
         r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplos\w*|verhelpen"
@@ -45,7 +47,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
         r"|achter ?komen|daarachter|erachter|(?:er|daar) (?:\w+ ){0,2}achter"
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
-        r"|bij wie (?:moet|kan|kun)"
+        r"|bij wie (?:moet|kan|kun)|onderscheid\w*|(?:laten|dat|het|je) onderzoeken"
+        r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
+        r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken)"
         r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
@@ -62,7 +66,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|niet genoeg(?!(?: \w+){0,2} binnen)|onvoldoende|gebrek\w*"
         r"|te laag|too little|not enough|deficien\w*|shortage)\b",
         "gevolgen": r"\b(?:gevolg\w*|wat gebeurt|wat als|what if|erg|gevaarlijk"
-        r"|schadelijk|kwaad|consequen\w*|happens?|dangerous|risico's van)\b",
+        r"|schadelijk|kwaad|consequen\w*|happens?|dangerous|risico's van"
+        r"|(?:op )?(?:de )?lange termijn|op den duur|long[ -]term|long run)\b",
         "risico": r"\b(?:wie|ouderen|oudere|bejaard\w*|kinderen|kind|baby'?s?"
         r"|zwanger\w*|donker\w* (?:van )?(?:huid|vel)|getinte huid|huidskleur"
         r"|binnenzitters|risicogroep\w*|senioren|bejaarden"
@@ -80,7 +85,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"(?:zon(?!der)\w*|buiten|daglicht|sun\w*|zomer|summer|insmeer\w*"
         r"|insmeren|smeer\w*|spf|factor \d+|aanma\w*|maakt (?:je |de )?huid)\b"
         r"(?!\s+(?:niet|schijnt niet))",
-        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|tablet\w*"
+        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|pilletjes?|tablet\w*"
         r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
         r"|vul\w* (?:\w+ ){0,3}aan"
         r"|neem (?:ik|je)|neem je|nemen|innemen|pills?)\b",
@@ -147,7 +152,7 @@ _ANAPHOR = re.compile(
 _CONTINUATION = re.compile(
     r"^\s*(?:en|maar|ook|dus|oké?|ok|oke|allee|en als|and|but|so|what about"
     r"|hoe zit het|hoe zit dat|geldt)\b"
-    r"|\b(?:ook(?:\s+\w+)?|echt|serieus|really|too)\s*[?!.]*\s*$",
+    r"|\b(?:ook(?:\s+\w+)?|echt|serieus|really|too|as well)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
 #: A follow-up asking why ("waarom is die balans zo belangrijk?", "en waarom
@@ -188,6 +193,20 @@ _CONCLUSION_CHECK = re.compile(
     r"^\W*(?:dus|so)\b.*\b(?:niet|nie|geen|not|no|never|doesn'?t|don'?t)\b",
     re.IGNORECASE,
 )
+#: "dus een tekort aan de een geeft een tekort aan de ander?": a check of what
+#: the last answer said about the two nutrients together.
+_MUTUAL_CHECK = re.compile(
+    r"^\W*(?:dus|so)\b.*\b(?:de|het) (?:een|ene)\b.*\b(?:de|het) andere?\b"
+    r"|^\W*(?:dus|so)\b.*\bone\b.*\bthe other\b",
+    re.IGNORECASE,
+)
+#: "ook somberheid?", "en somberheid ook?": asking whether the last answer
+#: also covers something (stays when it names a word of that answer).
+_ALSO_REACTION = re.compile(
+    r"^\W*(?:en\s+)?ook\b|\b(?:ook|too|as well)\s*[?!.]*\s*$", re.IGNORECASE
+)
+#: At most this many words make such an "ook …?" reaction.
+MAX_ALSO_WORDS = 4
 #: A bare question fragment ("echt?", "hoe lang?", "welke groente?"): it
 #: cannot stand alone, so it leans on what was just said.
 _FRAGMENT = re.compile(
@@ -459,7 +478,9 @@ def resolve(
     ):
         # "ook als ze supplementen slikken?": does the last answer still hold
         return Resolution(last.id)
-    if _CONCLUSION_CHECK.search(text) and is_elliptical(text, nutrient_allowed=True):
+    if (_CONCLUSION_CHECK.search(text) or _MUTUAL_CHECK.search(text)) and (
+        is_elliptical(text, nutrient_allowed=True)
+    ):
         # "dus zonder magnesium werkt je supplement niet?"
         return Resolution(last.id)
     # The NLU could not place it, but it takes up a word just said ("en koffie?"):
@@ -476,21 +497,43 @@ def resolve(
                 return Resolution(last.id)
             return None
     else:
+        nlu_topic = _confident_topic(ranking)
+        if (
+            len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS
+            and _ALSO_REACTION.search(text)
+            and echoes_last_answer(text, last, content)
+        ):
+            return Resolution(last.id)
         if asks_why(text) and not ROUTE_KINDS.union({"omgekeerd"}) & set(kinds):
+            if nlu_topic in _near(last) - {last.id}:
+                # "en waarom is het dan nog niet actief?" after the hormone:
+                # the NLU places the reason in a related topic, the activation
+                return None
             # the reason behind what was just said, not another side of it;
             # a route it names ("waarom dan niet via de zon?") still leads there
             return Resolution(last.id)
-        for kind in kinds:
-            target = last.follow_ups.get(kind)
-            if target:
+        targets = [(last.follow_ups[k], k) for k in kinds if k in last.follow_ups]
+        for target, kind in targets:
+            if target == nlu_topic:
+                # "en somberheid bij een tekort?": several kinds, and the NLU
+                # confidently chose one of their topics
                 return Resolution(target, kind)
+        if targets:
+            return Resolution(*targets[0])
     if unplaced and echoes_last_answer(text, last, content):
         return Resolution(last.id)
     ranked = [name for name, _ in candidates(ranking)]
     if refused:
-        if last.id in ranked[:2] or (elliptical and not kinds and _points_back(text)):
+        sure = bool(ranking) and ranking[0][1] >= SURE_REFUSAL_CONFIDENCE
+        if last.id in ranked[:2] or (
+            elliptical
+            and not kinds
+            and (_DEMONSTRATIVE.search(text) or (_points_back(text) and not sure))
+        ):
             # "wat is het verschil tussen die twee?": it names no subject of
-            # its own, so it can only be about what was just said
+            # its own, so it can only be about what was just said; a bare
+            # "en …?" only when the refusal is not sure ("en hoeveel water
+            # moet je per dag drinken?" is off-domain)
             return Resolution(last.id)
         return None
     if not unsure:
@@ -509,9 +552,36 @@ def resolve(
     return None
 
 
+#: From this confidence on, the NLU's content intent chooses among the topics
+#: a follow-up's kinds lead to, and places a why-question in a related topic.
+NLU_CHOICE_CONFIDENCE = 0.5
+#: From this confidence on, a refusal is not overruled by a bare "en …?".
+SURE_REFUSAL_CONFIDENCE = 0.9
+
+
+def _confident_topic(ranking: Sequence[Tuple[Text, float]]) -> Optional[Text]:
+    """Returns the NLU's intent when it is a content topic it is sure enough of."""
+    if ranking and ranking[0][0] in CONTENT_TOPIC_IDS:
+        name, confidence = ranking[0]
+        return name if confidence >= NLU_CHOICE_CONFIDENCE else None
+    return None
+
+
+def _near(topic: Topic) -> FrozenSet[Text]:
+    """Returns a topic, its follow-ups, related topics and counterparts."""
+    return frozenset(
+        {
+            topic.id,
+            *topic.follow_ups.values(),
+            *topic.related,
+            *topic.counterparts.values(),
+        }
+    )
+
+
 #: The NLU's best content topic, when it is the last topic, keeps an unsure
 #: or refused short message there from this confidence on.
-LAST_PREFERRED_CONFIDENCE = 0.25
+LAST_PREFERRED_CONFIDENCE = 0.15
 
 
 def _prefers_last(
@@ -542,7 +612,16 @@ _DEMONSTRATIVE = re.compile(
 
 def _points_back(text: Text) -> bool:
     """Returns whether a message points back or continues ("en …", "die twee")."""
-    return bool(_DEMONSTRATIVE.search(text) or _CONTINUATION.search(text))
+    return bool(
+        _DEMONSTRATIVE.search(text)
+        or _CONTINUATION.search(text)
+        or (
+            # "hoe vaak dan?": a bare fragment that says "then"
+            len(re.findall(r"\w+", text)) <= MAX_FRAGMENT_WORDS
+            and _FRAGMENT.search(text)
+            and re.search(r"\bdan\s*[?!.]*\s*$", text, re.IGNORECASE)
+        )
+    )
 
 
 def continues_last_topic(text: Text, last_topic: Optional[Text]) -> bool:
@@ -593,8 +672,16 @@ def nutrient_follow_up(last: Optional[Topic], nutrient: Text, text: Text = "") -
         nutrient: The nutrient the message names (``stof``).
         text: The message.
     """
-    if nutrient in WHY_WITH_VITAMIN_D and asks_why(text) and _ADDED.search(text):
-        return WHY_WITH_VITAMIN_D[nutrient]
+    if asks_why(text) and _ADDED.search(text):
+        if nutrient in WHY_WITH_VITAMIN_D:
+            return WHY_WITH_VITAMIN_D[nutrient]
+        if (
+            nutrient == "vitamine_d"
+            and last is not None
+            and last.id in WHY_WITH_VITAMIN_D.values()
+        ):
+            # "en waarom hoort het bij D3?" after K2: why it goes with vitamin D
+            return last.id
     if last is not None:
         if nutrient in last.counterparts:
             return last.counterparts[nutrient]

@@ -680,3 +680,133 @@ def test_an_english_why_fragment_leans_on_the_last_answer(content):
 
 def test_thanks_and_a_goodbye_joined_by_en_is_a_goodbye():
     assert acknowledgement_topic("merci en salu") == "afscheid"
+
+
+@pytest.mark.parametrize(
+    "last, text, expected",
+    [
+        # round 10 kinds: the long run is a consequence, telling apart is
+        # finding out, who does it after the test, "the other part" reverses
+        ("tekort_symptomen", "en op den duur?", "vitamine_d_tekort_gevolgen"),
+        (
+            "tekort_symptomen",
+            "hoe weet je welk van de twee het is, onderscheid?",
+            "tekort_vaststellen",
+        ),
+        ("tekort_vaststellen", "wie mag dat afnemen?", "tekort_vaststellen"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "en de andere helft van het verhaal?",
+            "vitamine_d_verhoogt_magnesiumbehoefte",
+        ),
+        # what to do in those months, a pill: the supplements
+        (
+            "vitamine_d_zonlicht",
+            "wat moet je in die periode dan?",
+            "vitamine_d_supplementen",
+        ),
+        ("vitamine_d_voeding", "dus dan maar pilletjes?", "vitamine_d_supplementen"),
+        # keeping both up after the imbalance: the balance of the two
+        ("disbalans_mg_d", "en hoe hou je dat op peil?", "samenwerking_mg_d"),
+        # how bad it is, after a shortage despite magnesium
+        (
+            "vitamine_d_tekort_ondanks_magnesium",
+            "is dat dan erg?",
+            "vitamine_d_tekort_gevolgen",
+        ),
+    ],
+)
+def test_round_ten_kinds(last, text, expected, content):
+    resolution = resolve(text, last, content)
+    assert resolution is not None and resolution.topic == expected
+
+
+def test_a_check_of_what_the_answer_said_about_both_stays_there(content):
+    for text in (
+        "dus weinig van het ene betekent weinig van het andere?",
+        "so low levels of one mean low levels of the other?",
+    ):
+        resolution = resolve(text, "samenwerking_mg_d", content)
+        assert resolution is not None and resolution.topic == "samenwerking_mg_d"
+
+
+def test_the_nlu_chooses_among_the_topics_of_several_kinds(content):
+    text = "en somberheid door een tekort?"  # klachten and tekort
+    sure = [("vitamine_d_tekort_gevolgen", 0.7), ("tekort_symptomen", 0.2)]
+    chosen = resolve(text, "functie_vitamine_d", content, sure)
+    assert chosen.topic == "vitamine_d_tekort_gevolgen"
+    # unsure, the first kind decides
+    unsure = [("vitamine_d_tekort_gevolgen", 0.3), ("tekort_symptomen", 0.2)]
+    first = resolve(text, "functie_vitamine_d", content, unsure)
+    assert first.topic == "tekort_symptomen"
+
+
+def test_a_why_question_the_nlu_places_in_a_related_topic_goes_there(content):
+    text = "en waarom werkt het dan nog niet meteen?"
+    sure = [("magnesium_activeert_vitamine_d", 0.8), ("meer", 0.1)]
+    assert resolve(text, "functie_vitamine_d", content, sure) is None
+    # an unrelated or unsure topic does not take it from the last answer
+    unrelated = [("magnesium_vormen", 0.8)]
+    kept = resolve(text, "functie_vitamine_d", content, unrelated)
+    assert kept.topic == "functie_vitamine_d"
+    weak = [("magnesium_activeert_vitamine_d", 0.4)]
+    assert resolve(text, "functie_vitamine_d", content, weak).topic == (
+        "functie_vitamine_d"
+    )
+
+
+def test_a_sure_refusal_is_not_kept_by_a_bare_and(content):
+    text = "en hoeveel uur slaap heb je nodig?"
+    sure = [("buiten_domein", 0.95)]
+    assert resolve(text, "vitamine_k2", content, sure, refused=True) is None
+    unsure = [("buiten_domein", 0.6)]
+    kept = resolve(text, "vitamine_k2", content, unsure, refused=True)
+    assert kept is not None and kept.topic == "vitamine_k2"
+
+
+def test_an_english_as_well_reacts_to_the_last_answer(content):
+    resolution = resolve(
+        "the kidneys as well?",
+        "vitamine_k2",
+        content,
+        [("buiten_domein", 0.8)],
+        refused=True,
+    )
+    assert resolution is not None and resolution.topic == "vitamine_k2"
+
+
+def test_why_it_goes_with_vitamin_d_after_k2_stays_with_k2(content):
+    k2 = content.topics["vitamine_k2"]
+    assert nutrient_follow_up(k2, "vitamine_d", "waarom hoort dat bij vitamine D?") == (
+        "vitamine_k2"
+    )
+    # without why, vitamin D after K2 is the supplements
+    assert nutrient_follow_up(k2, "vitamine_d", "en vitamine D?") == (
+        "vitamine_d_supplementen"
+    )
+
+
+def test_an_also_question_about_a_word_of_the_last_answer_stays(content):
+    # the consequences name low mood; the kind word would lead to complaints
+    for text in ("ook somberheid?", "en somberheid ook?"):
+        resolution = resolve(text, "vitamine_d_tekort_gevolgen", content)
+        assert resolution.topic == "vitamine_d_tekort_gevolgen"
+    # a word the last answer does not hold still follows its kind
+    other = resolve("ook kramp?", "vitamine_d_tekort_gevolgen", content)
+    assert other.topic == "tekort_symptomen"
+
+
+def test_what_then_asks_for_a_remedy(content):
+    resolution = resolve(
+        "en als het bewolkt is, wat dan?", "vitamine_d_zonlicht", content
+    )
+    assert resolution.topic == "vitamine_d_supplementen"
+
+
+def test_a_refused_fragment_ending_in_then_stays_with_the_last_topic(content):
+    refused = [("buiten_domein", 0.7)]
+    resolution = resolve("hoe lang dan", "magnesium_vormen", content, refused, True)
+    assert resolution is not None and resolution.topic == "magnesium_vormen"
+    # a longer message with a subject of its own is no fragment
+    longer = "hoe laat gaat de winkel open dan"
+    assert resolve(longer, "magnesium_vormen", content, refused, refused=True) is None
