@@ -196,6 +196,13 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         "kramp in mijn benen, tekort bij mij?",
         # a shop word does not hide a pregnancy
         "Ik ben zwanger en wil vitamine D bestellen, mag dat?",
+        # round 10: deciding for one person in particular (the story was
+        # in an earlier turn), own complaints with a test or a cause asked
+        "mag hij dan gewoon d3 druppels nemen?",
+        "should she take vitamin d then?",
+        "ik voel me al weken lusteloos, moet ik mijn bloed laten prikken?",
+        "I'm exhausted all the time, should I get my levels tested?",
+        "Ik neem al maanden magnesium en heb sindsdien hoofdpijn. Ligt het daaraan?",
     ],
 )
 def test_requests_for_personal_advice_are_recognised(text):
@@ -238,6 +245,9 @@ def test_requests_for_personal_advice_are_recognised(text):
         # a story about one's own supplements, then another nutrient
         "Ik slik magnesium en vitamine D. Mijn huisarts zegt dat ik op mijn"
         " ijzer moet letten. Welke voeding bevat het meeste ijzer?",
+        # how a test works, for anyone
+        "moet je dat dan laten prikken bij de huisarts?",
+        "hoe laat je zoiets testen?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):

@@ -565,6 +565,11 @@ _DECIDE_TAKE = re.compile(
     r"(?:bij|samen|tegelijk|combineren)\b",
     re.IGNORECASE,
 )
+#: "moet zij dan …", "should he …": a decision for one person in particular.
+_SOMEONE_DECIDES = re.compile(
+    r"\b(?:moet|mag|kan|zou)\s+(?:hij|zij)\b|\b(?:should|can)\s+(?:he|she)\b",
+    re.IGNORECASE,
+)
 #: "Is het verstandig/veilig/slim …", "is dat te laag", "kan dat kwaad".
 _WISE = re.compile(
     r"\b(?:verstandig|slim|veilig|onveilig|gevaarlijk|verantwoord|raadzaam"
@@ -625,14 +630,21 @@ _DIAGNOSIS = re.compile(
 #: Own complaints ("ik ben moe", "ik heb kramp"): with "zou ik een tekort
 #: kunnen hebben?", "komt dat door …?" a request for a diagnosis.
 _OWN_COMPLAINT = re.compile(
-    r"\bik\s+(?:ben|heb|voel me|slaap|word)\b[^.?!]{0,40}\b(?:moe\w*|vermoeid\w*"
+    r"(?:\bik\s+|\bik\b[^.?!]{0,60}\ben\s+)(?:ben|heb|voel me|slaap|word)\b"
+    r"[^.?!]{0,40}\b(?:moe\w*|vermoeid\w*"
     r"|kramp\w*|hoofdpijn|somber\w*|slecht|prikkelbaar|trill\w*|spierpijn|koud\w*"
-    r"|duizelig|lusteloos|futloos|uitgeput|klachten)",
+    r"|duizelig|lusteloos|futloos|uitgeput|klachten)"
+    r"|\b(?:i'm|i am|i feel|i have|i get|i've been)\b[^.?!]{0,30}\b(?:tired"
+    r"|exhausted|cramps?|headaches?|low|moody|shaky|fatigued?)\b",
     re.IGNORECASE,
 )
 _DIAGNOSIS_ASKED = re.compile(
     r"\b(?:zou|kan|kon|heb|hebt)\s+(?:ik|het|dat)\b[^.?!]{0,40}"
     r"(?:tekort|te weinig|gebrek)|\b(?:komt|ligt)\s+(?:dat|het|da)\b"
+    # "moet ik me laten testen?", "should I get a blood test?"
+    r"|\b(?:moet|zal|zou|kan)\s+ik\s+(?:me\s+|mij\s+|mijn\s+\w+\s+)?(?:\w+\s+)?"
+    r"(?:laten\s+)?(?:testen|prikken|meten|onderzoeken|nakijken|checken)\b"
+    r"|\bshould i\s+(?:get|have|be)\s+(?:\w+\s+){0,2}?(?:test\w*|checked)\b"
     r"|\b(?:is|zijn)\s+(?:dat|het|da|die)\s+(?:\w+\s+)?(?:een\s+)?(?:teken van"
     r"|tekort\b)",
     re.IGNORECASE,
@@ -768,6 +780,9 @@ def asks_personal_advice(text: str) -> bool:
     decide = bool(_DECIDE.search(asked)) and not why
     decide_take = bool(_DECIDE_TAKE.search(asked)) and not why
     if situation and decide_take:
+        return True
+    if decide_take and _SOMEONE_DECIDES.search(asked):
+        # "moet zij dan supplementen slikken?" after a story about one's mother
         return True
     if decide_take and _OTHER_NUTRIENT.search(_OWN_NUTRIENT.sub(" ", asked)):
         # taking ours with another supplement ("kan ik magnesium en ijzer
