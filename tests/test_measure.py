@@ -552,6 +552,7 @@ def test_every_set_file_exists_and_loads():
             "dev_round7",
             "dev_round9",
             "dev_round10",
+            "dev_round11",
         )
 
 

@@ -201,6 +201,11 @@ SETS: Tuple[EvalSet, ...] = (
                 "tenth development set, conversations (openings are training data)",
                 HELDOUT_DIR / "round10.yml",
             ),
+            (
+                "dev_round11",
+                "eleventh development set, conversations (openings are training data)",
+                HELDOUT_DIR / "round11.yml",
+            ),
         )
     ),
     *(
