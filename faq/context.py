@@ -339,6 +339,8 @@ MAX_ECHO_WORDS = 7
 #: Words this similar (normalised Levenshtein) count as the same word, so a
 #: typo or another inflection still echoes ("nierziekte", "nierziekten").
 ECHO_SIMILARITY = 0.8
+#: From this many letters, the first part of a compound of the answer echoes it.
+ECHO_COMPOUND_LETTERS = 6
 _WORD = re.compile(r"[^\W\d_]+")
 _vocabularies: Dict[Tuple[Text, Text], Dict[Text, FrozenSet[Text]]] = {}
 
@@ -372,6 +374,9 @@ def answer_words(content: Content) -> Dict[Text, FrozenSet[Text]]:
 def _contains(known: FrozenSet[Text], word: Text) -> bool:
     """Returns whether ``known`` has the word, or (from five letters) a near one."""
     if word in known:
+        return True
+    if len(word) >= ECHO_COMPOUND_LETTERS and any(k.startswith(word) for k in known):
+        # "hartritme?" takes up "hartritmestoornissen"
         return True
     return len(word) > ECHO_MIN_LETTERS and bool(
         process.extractOne(

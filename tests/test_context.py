@@ -810,3 +810,10 @@ def test_a_refused_fragment_ending_in_then_stays_with_the_last_topic(content):
     # a longer message with a subject of its own is no fragment
     longer = "hoe laat gaat de winkel open dan"
     assert resolve(longer, "magnesium_vormen", content, refused, refused=True) is None
+
+
+def test_the_first_part_of_a_compound_of_the_answer_echoes_it(content):
+    imbalance = content.topics["disbalans_mg_d"]
+    assert echoes_last_answer("hartritme??", imbalance, content)
+    # too short a part does not
+    assert not echoes_last_answer("hart?", imbalance, content)
