@@ -206,6 +206,11 @@ SETS: Tuple[EvalSet, ...] = (
                 "eleventh development set, conversations (openings are training data)",
                 HELDOUT_DIR / "round11.yml",
             ),
+            (
+                "dev_round12",
+                "twelfth development set, conversations (openings are training data)",
+                HELDOUT_DIR / "round12.yml",
+            ),
         )
     ),
     *(
@@ -215,7 +220,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijk"
+        for x in "bcdefhijkl"
     ),
 )
 
