@@ -34,7 +34,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wat doe (?:ik|je) (?:er|daar) (?:\w+ )?aan"
         r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
         r"|wat (?:kan|kun|moet|doe) (?:ik|je|ge) (?:\w+ ){0,3}dan|op peil"
-        r"|wat dan(?=\s*[?!.]*\s*$)"
+        r"|wat dan(?: wel)?(?=\s*[?!.]*\s*$)|^\W*(?:en |of )?anders(?=\s*[?!.]*\s*$)"
+        r"|als (?:dat|da|het) (?:niet|nie) genoeg is"
         r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?doen"
         r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
         r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplos\w*|verhelpen"
@@ -49,7 +50,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
         r"|bij wie (?:moet|kan|kun)|onderscheid\w*|(?:laten|dat|het|je) onderzoeken"
         r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
-        r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken)"
+        r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken|beoordelen|bepalen"
+        r"|aanvragen|inschatten|controleren)"
         r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
@@ -663,6 +665,19 @@ _ADDED = re.compile(
 )
 
 
+#: Words that add a nutrient to what was just discussed ("erbij", "with").
+_ADDING = re.compile(
+    r"\b(?:erbij|samen|combiner\w*|tegelijk\w*|with|together|along)\b",
+    re.IGNORECASE,
+)
+#: How the answers name each nutrient.
+NUTRIENT_NAMES: Dict[Text, Text] = {
+    "magnesium": "magnesium",
+    "vitamine_d": "vitamine d",
+    "vitamine_k2": "k2",
+}
+
+
 def nutrient_follow_up(last: Optional[Topic], nutrient: Text, text: Text = "") -> Text:
     """Returns the topic of "en <nutrient>?" after the topic ``last``.
 
@@ -687,6 +702,14 @@ def nutrient_follow_up(last: Optional[Topic], nutrient: Text, text: Text = "") -
         ):
             # "en waarom hoort het bij D3?" after K2: why it goes with vitamin D
             return last.id
+    if (
+        last is not None
+        and _ADDING.search(text)
+        and NUTRIENT_NAMES[nutrient] in last.short.lower()
+    ):
+        # "en magnesium erbij?" after the supplements, whose answer says to
+        # take it with them: whether the last answer covers the addition
+        return last.id
     if last is not None:
         if nutrient in last.counterparts:
             return last.counterparts[nutrient]
@@ -699,7 +722,8 @@ def nutrient_follow_up(last: Optional[Topic], nutrient: Text, text: Text = "") -
 _ACK_CORE = frozenset(
     "ok oke oké okee okay okey oki okido prima top helder duidelijk snap snappen"
     " begrepen begrijp aha ahzo mooi fijn super nice cool klopt alright gotcha"
-    " thx thanks tnx ty dank dankje dankjewel bedankt merci goed cheers ta great"
+    " thx thnx thanx tx thanks tnx ty dank dankje dankjewel bedankt merci goed cheers"
+    " ta great"
     " jammer".split()
 )
 #: Words that may come with an acknowledgement without changing it.

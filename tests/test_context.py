@@ -817,3 +817,53 @@ def test_the_first_part_of_a_compound_of_the_answer_echoes_it(content):
     assert echoes_last_answer("hartritme??", imbalance, content)
     # too short a part does not
     assert not echoes_last_answer("hart?", imbalance, content)
+
+
+@pytest.mark.parametrize(
+    "last, text, expected",
+    [
+        # round 12: "what then", "otherwise", "if that is not enough" ask for
+        # a remedy; who judges it after the test finds out
+        ("vitamine_d_zonlicht", "en wat dan wel?", "vitamine_d_supplementen"),
+        ("vitamine_d_voeding", "of anders?", "vitamine_d_supplementen"),
+        ("magnesium_voeding", "en als dat nie genoeg is?", "magnesium_vormen"),
+        ("tekort_vaststellen", "wie kan dat inschatten?", "tekort_vaststellen"),
+    ],
+)
+def test_round_twelve_kinds(last, text, expected, content):
+    resolution = resolve(text, last, content)
+    assert resolution is not None and resolution.topic == expected
+
+
+def test_a_nutrient_added_to_an_answer_that_names_it_stays_there(content):
+    supplements = content.topics["vitamine_d_supplementen"]
+    # the supplements' answer says to take magnesium with them
+    assert nutrient_follow_up(supplements, "magnesium", "en magnesium erbij?") == (
+        "vitamine_d_supplementen"
+    )
+    assert nutrient_follow_up(supplements, "magnesium", "and with magnesium?") == (
+        "vitamine_d_supplementen"
+    )
+    # without adding it, the counterpart: the forms of magnesium
+    assert nutrient_follow_up(supplements, "magnesium", "en magnesium?") == (
+        "magnesium_vormen"
+    )
+    # K2's answer does not name magnesium: its counterpart
+    k2 = content.topics["vitamine_k2"]
+    assert nutrient_follow_up(k2, "magnesium", "en magnesium erbij?") == (
+        "magnesium_vormen"
+    )
+
+
+def test_the_risk_groups_cover_both_nutrients(content):
+    # the answer names the groups at risk of both shortages
+    risk = content.topics["vitamine_d_tekort_risicogroepen"]
+    assert "magnesium" in risk.short
+    assert nutrient_follow_up(risk, "magnesium", "en voor magnesium?") == (
+        "vitamine_d_tekort_risicogroepen"
+    )
+
+
+def test_chat_spellings_of_thanks_are_thanks():
+    for text in ("oke thnx", "ok thanx", "top tx"):
+        assert acknowledgement_topic(text) == "bedankt"
