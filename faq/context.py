@@ -659,17 +659,12 @@ WHY_WITH_VITAMIN_D: Dict[Text, Text] = {
     "magnesium": "magnesium_activeert_vitamine_d",
     "vitamine_k2": "vitamine_k2",
 }
-#: Words that add a nutrient to what was just discussed.
-_ADDED = re.compile(
-    r"\b(?:erbij|bij|samen|combiner\w*|ook|nodig|with|too|also)\b", re.IGNORECASE
-)
-
-
 #: Words that add a nutrient to what was just discussed ("erbij", "with").
-_ADDING = re.compile(
-    r"\b(?:erbij|samen|combiner\w*|tegelijk\w*|with|together|along)\b",
-    re.IGNORECASE,
-)
+_ADDING_WORDS = r"erbij|samen|combiner\w*|tegelijk\w*|with|together|along"
+_ADDING = re.compile(rf"\b(?:{_ADDING_WORDS})\b", re.IGNORECASE)
+#: The same, and the looser words a why-question adds with ("waarom ook …").
+_ADDED = re.compile(rf"\b(?:{_ADDING_WORDS}|bij|ook|nodig|too|also)\b", re.IGNORECASE)
+
 #: How the answers name each nutrient.
 NUTRIENT_NAMES: Dict[Text, Text] = {
     "magnesium": "magnesium",
@@ -682,10 +677,12 @@ def nutrient_follow_up(last: Optional[Topic], nutrient: Text, text: Text = "") -
     """Returns the topic of "en <nutrient>?" after the topic ``last``.
 
     Asked why, with the nutrient added ("waarom dan ook magnesium erbij?"),
-    the topic that explains why it goes with vitamin D. Otherwise the last
-    topic's counterpart for the nutrient (``counterparts`` in the content
-    file); a topic without any counterparts is about magnesium and vitamin D
-    alike and stays; else the nutrient's default topic.
+    the topic that explains why it goes with vitamin D (after K2, why K2
+    goes with vitamin D stays with K2). Added to an answer that names it
+    ("en magnesium erbij?" after the supplements), that answer. Otherwise
+    the last topic's counterpart for the nutrient (``counterparts`` in the
+    content file); a topic without any counterparts is about magnesium and
+    vitamin D alike and stays; else the nutrient's default topic.
 
     Args:
         last: The topic answered just before, if any.
