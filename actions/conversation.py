@@ -22,7 +22,12 @@ from actions.base import (
     topic_button,
 )
 from actions.handoff import hand_off
-from faq.context import continues_last_topic, is_closing_no
+from faq.context import (
+    NAMES_SERVICE,
+    NAMES_SHOP,
+    continues_last_topic,
+    is_closing_no,
+)
 from faq.privacy import mask_id
 
 logger = logging.getLogger(__name__)
@@ -46,15 +51,6 @@ ADVICE_TOPICS_BY_KEYWORD = (
         "vitamine_d_supplementen",
     ),
     (re.compile(r"magnes|\bmg\b", re.IGNORECASE), "magnesium_vormen"),
-)
-
-
-#: A message that names the shop's people or orders wants customer service.
-_NAMES_SERVICE = re.compile(
-    r"\b(?:medewerker\w*|mens|persoon|klantenservice|klantendienst|jullie|iemand"
-    r"|bestel\w*|retour\w*|lever\w*|pakket\w*|koop|kopen|gekocht|geld|klacht\w*"
-    r"|winkel|shop|human|person|agent|staff|someone|order\w*|buy)\b",
-    re.IGNORECASE,
 )
 
 
@@ -201,7 +197,7 @@ class ActionCustomerService(AnswerTopicAction):
         if (
             resolved is not None
             and resolved.kind is not None
-            and not _NAMES_SERVICE.search(text)
+            and not NAMES_SERVICE.search(text)
         ):
             # "wie kan me daarbij helpen?" right after the blood test (who
             # finds out about a shortage: the article names them), "dus dan
@@ -242,14 +238,6 @@ class ActionCustomerService(AnswerTopicAction):
         return events
 
 
-#: A message that names the shop's own pages wants them, whatever came before.
-_NAMES_SHOP = re.compile(
-    r"\b(?:kennisbank|artikel\w*|site|website|webshop|magnesium ?test|zelftest"
-    r"|online|link\w*|jullie|knowledge base|articles?)\b",
-    re.IGNORECASE,
-)
-
-
 class ActionKnowledgeBase(ContextOrReplyAction):
     """Points to the knowledge base and the magnesium test (configured links).
 
@@ -270,7 +258,7 @@ class ActionKnowledgeBase(ContextOrReplyAction):
     ) -> List[EventType]:
         """Answers a follow-up from context, else sends the knowledge-base reply."""
         text = message_text(tracker)
-        if _NAMES_SHOP.search(text):
+        if NAMES_SHOP.search(text):
             self.reply_plain(dispatcher)
             return []
         return await super().run(dispatcher, tracker, domain)

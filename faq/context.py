@@ -69,7 +69,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|te laag|too little|not enough|deficien\w*|shortage)\b",
         "gevolgen": r"\b(?:gevolg\w*|wat gebeurt|wat als|what if|erg|gevaarlijk"
         r"|schadelijk|kwaad|consequen\w*|happens?|dangerous|risico's van"
-        r"|(?:op )?(?:de )?lange termijn|op den duur|long[ -]term|long run)\b",
+        r"|(?:op )?(?:de )?lange termijn|op den duur|long[ -]term|long run"
+        r"|(?:als|as) (?:je|ge|gij|ik|u) (?:dat|da|het|die|ze) (?:niet|nie|ni) "
+        r"(?:neemt|neem|slikt|gebruikt|pakt|inneemt))\b",
         "risico": r"\b(?:wie|ouderen|oudere|bejaard\w*|kinderen|kind|baby'?s?"
         r"|zwanger\w*|donker\w* (?:van )?(?:huid|vel)|getinte huid|huidskleur"
         r"|binnenzitters|risicogroep\w*|senioren|bejaarden"
@@ -87,8 +89,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"(?:zon(?!der)\w*|buiten|daglicht|sun\w*|zomer|summer|insmeer\w*"
         r"|insmeren|smeer\w*|spf|factor \d+|aanma\w*|maakt (?:je |de )?huid)\b"
         r"(?!\s+(?:niet|schijnt niet))",
-        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|pilletjes?|tablet\w*"
-        r"|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
+        "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|pilletjes?|pillekes?"
+        r"|tablet\w*|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
         r"|vul\w* (?:\w+ ){0,3}aan"
         r"|neem (?:ik|je)|neem je|nemen|innemen|pills?)\b",
         "vorm": r"\b(?:vorm\w*|soort\w*|variant\w*|citraat|bisglycinaat"
@@ -103,7 +105,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|(?:waar|hoe) gebeurt|welke organen|omzetting|omgezet"
         r"|(?:waar|hoe) (?:wordt|worden) (?:dat|het|die|dit|ze) (?:\w+ )?"
         r"(?:gemaakt|aangemaakt|geactiveerd|gevormd)"
-        r"|functie|nut|rol|helpt|hoe werkt|what does)\b",
+        r"|functie|nut|rol|helpt|hoe werkt|what does|which organs?|made (?:from|of)"
+        r"|where does (?:that|it|this) happen)\b",
     }.items()
 }
 #: When a message signals several kinds, the first in this order wins.
@@ -140,6 +143,20 @@ _OTHER_SUBJECT = re.compile(
     r"|corona\w*|covid\w*|vaccin\w*|inent\w*|dieet|keto|koffie|alcohol"
     r"|cholesterol|iron|zinc|sint-janskruid|kurkuma|valeriaan|ginseng|echinacea"
     r"|cbd|ashwagandha)\b",
+    re.IGNORECASE,
+)
+#: A message that names the shop's people or orders wants customer service.
+NAMES_SERVICE = re.compile(
+    r"\b(?:medewerker\w*|mens|persoon|klantenservice|klantendienst|jullie|iemand"
+    r"|bestel\w*|retour\w*|lever\w*|pakket\w*|koop|kopen|gekocht|geld|klacht\w*"
+    r"|winkel|shop|human|person|agent|staff|someone|order\w*|buy)\b",
+    re.IGNORECASE,
+)
+
+#: A message that names the shop's own pages wants them, whatever came before.
+NAMES_SHOP = re.compile(
+    r"\b(?:kennisbank|artikel\w*|site|website|webshop|magnesium ?test|zelftest"
+    r"|online|link\w*|jullie|knowledge base|articles?)\b",
     re.IGNORECASE,
 )
 #: Words that point back to what was just said.
@@ -205,7 +222,9 @@ _MUTUAL_CHECK = re.compile(
 #: "ook somberheid?", "en somberheid ook?": asking whether the last answer
 #: also covers something (stays when it names a word of that answer).
 _ALSO_REACTION = re.compile(
-    r"^\W*(?:en\s+)?ook\b|\b(?:ook|too|as well)\s*[?!.]*\s*$", re.IGNORECASE
+    r"^\W*(?:en\s+)?ook\b|\b(?:ook|too|as well)\s*[?!.]*\s*$"
+    r"|^\W*(?:en|and)\s+[^\W\d_]+\s*[?!.]*\s*$",
+    re.IGNORECASE,
 )
 #: At most this many words make such an "ook …?" reaction.
 MAX_ALSO_WORDS = 4
@@ -508,6 +527,7 @@ def resolve(
         if (
             len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS
             and _ALSO_REACTION.search(text)
+            and "omgekeerd" not in kinds
             and echoes_last_answer(text, last, content)
         ):
             return Resolution(last.id)
@@ -622,6 +642,10 @@ def _points_back(text: Text) -> bool:
     return bool(
         _DEMONSTRATIVE.search(text)
         or _CONTINUATION.search(text)
+        or (
+            # "hoe?", "waarom?": a bare question word asks about the last answer
+            len(re.findall(r"\w+", text)) == 1 and bool(_FRAGMENT.search(text))
+        )
         or (
             # "hoe vaak dan?": a bare fragment that says "then"
             len(re.findall(r"\w+", text)) <= MAX_FRAGMENT_WORDS

@@ -867,3 +867,48 @@ def test_the_risk_groups_cover_both_nutrients(content):
 def test_chat_spellings_of_thanks_are_thanks():
     for text in ("oke thnx", "ok thanx", "top tx"):
         assert acknowledgement_topic(text) == "bedankt"
+
+
+@pytest.mark.parametrize(
+    "last, text, expected",
+    [
+        # round 13: Flemish pills, English questions about how it works, "if
+        # you don't take it" is a consequence; too little magnesium after the
+        # activation is the activation itself (vitamin D stays inactive)
+        ("vitamine_d_zonlicht", "dus dan maar een pilleke?", "vitamine_d_supplementen"),
+        ("functie_vitamine_d", "made from what exactly?", "functie_vitamine_d"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "in which organs?",
+            ("magnesium_activeert_vitamine_d"),
+        ),
+        ("vitamine_k2", "en as ge die ni pakt?", "vitamine_k2"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "en als je er te weinig van hebt?",
+            ("magnesium_activeert_vitamine_d"),
+        ),
+    ],
+)
+def test_round_thirteen_kinds(last, text, expected, content):
+    resolution = resolve(text, last, content)
+    assert resolution is not None and resolution.topic == expected
+
+
+def test_a_bare_and_about_a_word_of_the_last_answer_stays(content):
+    # the consequences name low mood; "en kramp?" names none of their words
+    resolution = resolve("en somberheid?", "vitamine_d_tekort_gevolgen", content)
+    assert resolution.topic == "vitamine_d_tekort_gevolgen"
+    other = resolve("en kramp?", "vitamine_d_tekort_gevolgen", content)
+    assert other.topic == "tekort_symptomen"
+    # "en andersom?" reverses, though the answer says "andersom"
+    reverse = resolve("en andersom?", "vitamine_d_verhoogt_magnesiumbehoefte", content)
+    assert reverse.topic == "magnesium_activeert_vitamine_d"
+
+
+def test_a_refused_bare_question_word_stays_with_the_last_topic(content):
+    refused = [("buiten_domein", 0.7)]
+    resolution = resolve("hoe?", "magnesium_vormen", content, refused, refused=True)
+    assert resolution is not None and resolution.topic == "magnesium_vormen"
+    # a sure refusal of a word that is no question word does not
+    assert resolve("voetbal?", "magnesium_vormen", content, refused, True) is None

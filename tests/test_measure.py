@@ -115,6 +115,27 @@ def test_follow_up_logic_emulates_the_bot():
     assert bl.answer_intent("ontkennen", "nee", state) == "hulp"
 
 
+def test_the_emulation_answers_shop_intents_in_context_like_the_actions():
+    # action_kennisbank and action_medewerker answer a follow-up via context
+    state = bl.ConversationState(last_topic="tekort_symptomen")
+    assert bl.answer_intent("kennisbank", "is er een test voor?", state) == (
+        "tekort_vaststellen"
+    )
+    # unless the message names the shop's pages or people
+    state = bl.ConversationState(last_topic="tekort_symptomen")
+    assert bl.answer_intent("kennisbank", "staat die test op jullie site?", state) == (
+        "kennisbank"
+    )
+    state = bl.ConversationState(last_topic="tekort_vaststellen")
+    assert bl.answer_intent("medewerker", "wie kan me daarbij helpen?", state) == (
+        "tekort_vaststellen"
+    )
+    state = bl.ConversationState(last_topic="tekort_vaststellen")
+    assert bl.answer_intent("medewerker", "ik wil een medewerker spreken", state) == (
+        "medewerker"
+    )
+
+
 def test_vervolg_without_context_uses_default_topic():
     state = bl.ConversationState()
     assert bl.answer_intent("vervolg", "en k2?", state) == "vitamine_k2"

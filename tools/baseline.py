@@ -68,6 +68,8 @@ from faq.content import (
     get_content,
 )
 from faq.context import (
+    NAMES_SERVICE,
+    NAMES_SHOP,
     acknowledgement_topic,
     continues_last_topic,
     is_closing_no,
@@ -406,6 +408,14 @@ def answer_intent(
             and resolved
             and (resolved.kind is None or resolved.topic == state.last_topic)
         ):
+            resolved = None
+    elif intent == "kennisbank" and not NAMES_SHOP.search(text):
+        # action_kennisbank: a follow-up in context, unless it names the pages
+        resolved = resolve(text, state.last_topic, content, ranking)
+    elif intent == "medewerker" and not NAMES_SERVICE.search(text):
+        # action_medewerker: only a follow-up of a kind the content relates
+        resolved = resolve(text, state.last_topic, content, ranking)
+        if resolved is not None and resolved.kind is None:
             resolved = None
     elif intent == "nlu_fallback" and state.last_topic and acknowledged:
         state.offered_topic = None
