@@ -575,6 +575,7 @@ def test_every_set_file_exists_and_loads():
             "dev_round10",
             "dev_round11",
             "dev_round12",
+            "dev_round13",
         )
 
 

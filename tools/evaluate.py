@@ -211,6 +211,12 @@ SETS: Tuple[EvalSet, ...] = (
                 "twelfth development set, conversations (openings are training data)",
                 HELDOUT_DIR / "round12.yml",
             ),
+            (
+                "dev_round13",
+                "thirteenth development set, conversations (openings are training"
+                " data)",
+                HELDOUT_DIR / "round13.yml",
+            ),
         )
     ),
     *(
@@ -220,7 +226,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijkl"
+        for x in "bcdefhijklm"
     ),
 )
 
