@@ -714,9 +714,31 @@ def test_thanks_and_a_goodbye_joined_by_en_is_a_goodbye():
             "is dat dan erg?",
             "vitamine_d_tekort_gevolgen",
         ),
+        # round 12: "what then", "otherwise", "if that is not enough" ask for
+        # a remedy; who judges it after the test finds out
+        ("vitamine_d_zonlicht", "en wat dan wel?", "vitamine_d_supplementen"),
+        ("vitamine_d_voeding", "of anders?", "vitamine_d_supplementen"),
+        ("magnesium_voeding", "en als dat nie genoeg is?", "magnesium_vormen"),
+        ("tekort_vaststellen", "wie kan dat inschatten?", "tekort_vaststellen"),
+        # round 13: Flemish pills, English questions about how it works, "if
+        # you don't take it" is a consequence; too little magnesium after the
+        # activation is the activation itself (vitamin D stays inactive)
+        ("vitamine_d_zonlicht", "dus dan maar een pilleke?", "vitamine_d_supplementen"),
+        ("functie_vitamine_d", "made from what exactly?", "functie_vitamine_d"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "in which organs?",
+            ("magnesium_activeert_vitamine_d"),
+        ),
+        ("vitamine_k2", "en as ge die ni pakt?", "vitamine_k2"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "en als je er te weinig van hebt?",
+            ("magnesium_activeert_vitamine_d"),
+        ),
     ],
 )
-def test_round_ten_kinds(last, text, expected, content):
+def test_kinds_from_rounds_ten_to_thirteen(last, text, expected, content):
     resolution = resolve(text, last, content)
     assert resolution is not None and resolution.topic == expected
 
@@ -819,22 +841,6 @@ def test_the_first_part_of_a_compound_of_the_answer_echoes_it(content):
     assert not echoes_last_answer("hart?", imbalance, content)
 
 
-@pytest.mark.parametrize(
-    "last, text, expected",
-    [
-        # round 12: "what then", "otherwise", "if that is not enough" ask for
-        # a remedy; who judges it after the test finds out
-        ("vitamine_d_zonlicht", "en wat dan wel?", "vitamine_d_supplementen"),
-        ("vitamine_d_voeding", "of anders?", "vitamine_d_supplementen"),
-        ("magnesium_voeding", "en als dat nie genoeg is?", "magnesium_vormen"),
-        ("tekort_vaststellen", "wie kan dat inschatten?", "tekort_vaststellen"),
-    ],
-)
-def test_round_twelve_kinds(last, text, expected, content):
-    resolution = resolve(text, last, content)
-    assert resolution is not None and resolution.topic == expected
-
-
 def test_a_nutrient_added_to_an_answer_that_names_it_stays_there(content):
     supplements = content.topics["vitamine_d_supplementen"]
     # the supplements' answer says to take magnesium with them
@@ -867,32 +873,6 @@ def test_the_risk_groups_cover_both_nutrients(content):
 def test_chat_spellings_of_thanks_are_thanks():
     for text in ("oke thnx", "ok thanx", "top tx"):
         assert acknowledgement_topic(text) == "bedankt"
-
-
-@pytest.mark.parametrize(
-    "last, text, expected",
-    [
-        # round 13: Flemish pills, English questions about how it works, "if
-        # you don't take it" is a consequence; too little magnesium after the
-        # activation is the activation itself (vitamin D stays inactive)
-        ("vitamine_d_zonlicht", "dus dan maar een pilleke?", "vitamine_d_supplementen"),
-        ("functie_vitamine_d", "made from what exactly?", "functie_vitamine_d"),
-        (
-            "magnesium_activeert_vitamine_d",
-            "in which organs?",
-            ("magnesium_activeert_vitamine_d"),
-        ),
-        ("vitamine_k2", "en as ge die ni pakt?", "vitamine_k2"),
-        (
-            "magnesium_activeert_vitamine_d",
-            "en als je er te weinig van hebt?",
-            ("magnesium_activeert_vitamine_d"),
-        ),
-    ],
-)
-def test_round_thirteen_kinds(last, text, expected, content):
-    resolution = resolve(text, last, content)
-    assert resolution is not None and resolution.topic == expected
 
 
 def test_a_bare_and_about_a_word_of_the_last_answer_stays(content):
