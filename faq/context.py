@@ -219,6 +219,12 @@ _MUTUAL_CHECK = re.compile(
     r"|^\W*(?:dus|so)\b.*\bone\b.*\bthe other\b",
     re.IGNORECASE,
 )
+#: "wat is het verschil tussen die twee?": a comparison of two things the last
+#: answer named.
+_COMPARES_THOSE = re.compile(
+    r"\b(?:verschil|difference)\b.*\b(?:die|deze|beide|those|these|the) (?:twee|two)\b",
+    re.IGNORECASE,
+)
 #: "ook somberheid?", "en somberheid ook?": asking whether the last answer
 #: also covers something (stays when it names a word of that answer).
 _ALSO_REACTION = re.compile(
@@ -492,7 +498,13 @@ def resolve(
         # "welke gaat over de zon?": which of the sources just listed
         return Resolution(last.id)
     if not elliptical and is_bare_kind_question(text, kinds):
-        # "wat kunnen de gevolgen zijn?": only its first kind may decide
+        # "wat kunnen de gevolgen zijn?": only its first kind may decide,
+        # unless the NLU is sure of the topic another of its kinds leads to
+        # ("citraat of bisglycinaat tegen krampen?" after the forms)
+        nlu_topic = _confident_topic(ranking)
+        for kind in kinds:
+            if nlu_topic is not None and last.follow_ups.get(kind) == nlu_topic:
+                return Resolution(nlu_topic, kind)
         target = last.follow_ups.get(kinds[0])
         if target:
             return Resolution(target, kinds[0])
@@ -503,6 +515,9 @@ def resolve(
         and is_elliptical(text, nutrient_allowed=True)
     ):
         # "ook als ze supplementen slikken?": does the last answer still hold
+        return Resolution(last.id)
+    if _COMPARES_THOSE.search(text) and is_elliptical(text, nutrient_allowed=True):
+        # "wat is het verschil tussen die twee?": two things the answer named
         return Resolution(last.id)
     if (_CONCLUSION_CHECK.search(text) or _MUTUAL_CHECK.search(text)) and (
         is_elliptical(text, nutrient_allowed=True)

@@ -892,3 +892,28 @@ def test_a_refused_bare_question_word_stays_with_the_last_topic(content):
     assert resolution is not None and resolution.topic == "magnesium_vormen"
     # a sure refusal of a word that is no question word does not
     assert resolve("voetbal?", "magnesium_vormen", content, refused, True) is None
+
+
+def test_the_difference_between_those_two_is_about_the_last_answer(content):
+    sure_elsewhere = [("samenwerking_mg_d", 0.8)]
+    text = "wat is nu het verschil tussen die twee?"
+    resolution = resolve(text, "magnesium_vormen", content, sure_elsewhere)
+    assert resolution is not None and resolution.topic == "magnesium_vormen"
+    # which of the two one has is still a question of finding out
+    found = resolve(
+        "hoe weet ik welke van de twee het is?", "tekort_symptomen", content
+    )
+    assert found.topic == "tekort_vaststellen"
+
+
+def test_a_sure_nlu_chooses_among_the_kinds_of_a_bare_kind_question(content):
+    text = "citraat of glycinaat tegen kramp?"  # vorm and klachten
+    sure = [("magnesium_vormen", 0.9)]
+    assert resolve(text, "magnesium_vormen", content, sure).topic == (
+        "magnesium_vormen"
+    )
+    # unsure, the first kind (the complaints) decides
+    unsure = [("magnesium_vormen", 0.3)]
+    assert resolve(text, "magnesium_vormen", content, unsure).topic == (
+        "tekort_symptomen"
+    )
