@@ -36,7 +36,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wat (?:kan|kun|moet|doe) (?:ik|je|ge) (?:\w+ ){0,3}dan|op peil"
         r"|wat dan(?: wel)?(?=\s*[?!.]*\s*$)|^\W*(?:en |of )?anders(?=\s*[?!.]*\s*$)"
         r"|als (?:dat|da|het) (?:niet|nie) genoeg is"
-        r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?doen"
+        r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?"
+        r"(?:(?:het )?best )?doen|then what"
         r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
         r"|hoe krijg (?:ik|je) (?:dan )?(?:wel )?genoeg|oplos\w*|verhelpen"
         r"|niet lust|niet lekker vind\w*|niet (?:graag )?eet|niet (?:wil|kan) eten"
@@ -82,7 +83,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|waar zit|waarin|zit (?:het|dat|dit|die|er) (?:veel )?in(?=\s*[?.!]|\s*$)"
         r"|eieren|ei|vis|zalm"
         r"|haring|makreel|noten|zaden|groente\w*|spinazie|chocola\w*|cacao"
-        r"|food|diet|eat)\b",
+        r"|food|diet|eat|fish|eggs?|salmon|nuts|seeds|cocoa|spinach|vegetables)\b",
         # not "geen zon" / "als de zon niet schijnt": that asks for an alternative
         # not "behalve de zon" (something else than the sun) nor "zonder"
         "zon": r"\b(?<!geen )(?<!zonder )(?<!behalve de )(?<!naast de )"
@@ -105,7 +106,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|(?:waar|hoe) gebeurt|welke organen|omzetting|omgezet"
         r"|(?:waar|hoe) (?:wordt|worden) (?:dat|het|die|dit|ze) (?:\w+ )?"
         r"(?:gemaakt|aangemaakt|geactiveerd|gevormd)"
-        r"|functie|nut|rol|helpt|hoe werkt|what does|which organs?|made (?:from|of)"
+        r"|functie|nut|rol|helpt|hoe werkt|what does|which organs?|made (?:from|of|in)"
         r"|where does (?:that|it|this) happen)\b",
     }.items()
 }
@@ -237,7 +238,8 @@ MAX_ALSO_WORDS = 4
 #: A bare question fragment ("echt?", "hoe lang?", "welke groente?"): it
 #: cannot stand alone, so it leans on what was just said.
 _FRAGMENT = re.compile(
-    r"^\W*(?:echt|hoezo|waarom|why|serieus|really|welke?|hoe|wat|waar|wanneer|wie"
+    r"^\W*(?:(?:tot|vanaf|sinds|until|since) )?"
+    r"(?:echt|hoezo|waarom|why|serieus|really|welke?|hoe|wat|waar|wanneer|wie"
     r"|hoeveel|how|what|which|where|when|who"
     r"|is|zijn|kan|kun|mag)\b",
     re.IGNORECASE,
@@ -658,8 +660,8 @@ def _points_back(text: Text) -> bool:
         _DEMONSTRATIVE.search(text)
         or _CONTINUATION.search(text)
         or (
-            # "hoe?", "waarom?": a bare question word asks about the last answer
-            len(re.findall(r"\w+", text)) == 1 and bool(_FRAGMENT.search(text))
+            # "hoe?", "how so?": a bare question word asks about the last answer
+            len(re.findall(r"\w+", text)) <= 2 and bool(_FRAGMENT.search(text))
         )
         or (
             # "hoe vaak dan?": a bare fragment that says "then"

@@ -736,9 +736,19 @@ def test_thanks_and_a_goodbye_joined_by_en_is_a_goodbye():
             "en als je er te weinig van hebt?",
             ("magnesium_activeert_vitamine_d"),
         ),
+        # round 14: English food words, "then what?", "made in the skin",
+        # Flemish "wat kunt ge dan best doen", "tot wanneer?" as a fragment
+        ("vitamine_d_zonlicht", "and salmon?", "vitamine_d_voeding"),
+        ("vitamine_d_voeding", "ok, then what?", "vitamine_d_supplementen"),
+        ("functie_vitamine_d", "so it is made in the skin?", "functie_vitamine_d"),
+        (
+            "vitamine_d_zonlicht",
+            "wat kunt ge dan het best doen?",
+            ("vitamine_d_supplementen"),
+        ),
     ],
 )
-def test_kinds_from_rounds_ten_to_thirteen(last, text, expected, content):
+def test_kinds_from_rounds_ten_to_fourteen(last, text, expected, content):
     resolution = resolve(text, last, content)
     assert resolution is not None and resolution.topic == expected
 
@@ -917,3 +927,10 @@ def test_a_sure_nlu_chooses_among_the_kinds_of_a_bare_kind_question(content):
     assert resolve(text, "magnesium_vormen", content, unsure).topic == (
         "tekort_symptomen"
     )
+
+
+def test_short_fragments_lean_on_the_last_answer(content):
+    assert is_elliptical("tot wanneer?")
+    refused = [("buiten_domein", 0.6)]
+    resolution = resolve("how so?", "magnesium_vormen", content, refused, True)
+    assert resolution is not None and resolution.topic == "magnesium_vormen"
