@@ -576,6 +576,7 @@ def test_every_set_file_exists_and_loads():
             "dev_round11",
             "dev_round12",
             "dev_round13",
+            "dev_round14",
         )
 
 

@@ -217,6 +217,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " data)",
                 HELDOUT_DIR / "round13.yml",
             ),
+            (
+                "dev_round14",
+                "fourteenth development set, conversations (openings are training"
+                " data)",
+                HELDOUT_DIR / "round14.yml",
+            ),
         )
     ),
     *(
@@ -226,7 +232,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklm"
+        for x in "bcdefhijklmn"
     ),
 )
 
