@@ -492,6 +492,7 @@ def resolve(
         return None
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
+    nlu_topic = _confident_topic(ranking)
     if (
         last.id == "bronnen"
         and len(re.findall(r"\w+", text)) <= MAX_ELLIPTICAL_WORDS
@@ -503,7 +504,6 @@ def resolve(
         # "wat kunnen de gevolgen zijn?": only its first kind may decide,
         # unless the NLU is sure of the topic another of its kinds leads to
         # ("citraat of bisglycinaat tegen krampen?" after the forms)
-        nlu_topic = _confident_topic(ranking)
         for kind in kinds:
             if nlu_topic is not None and last.follow_ups.get(kind) == nlu_topic:
                 return Resolution(nlu_topic, kind)
@@ -540,7 +540,6 @@ def resolve(
                 return Resolution(last.id)
             return None
     else:
-        nlu_topic = _confident_topic(ranking)
         if (
             len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS
             and _ALSO_REACTION.search(text)
@@ -656,19 +655,16 @@ _DEMONSTRATIVE = re.compile(
 
 def _points_back(text: Text) -> bool:
     """Returns whether a message points back or continues ("en …", "die twee")."""
-    return bool(
-        _DEMONSTRATIVE.search(text)
-        or _CONTINUATION.search(text)
-        or (
-            # "hoe?", "how so?": a bare question word asks about the last answer
-            len(re.findall(r"\w+", text)) <= 2 and bool(_FRAGMENT.search(text))
-        )
-        or (
-            # "hoe vaak dan?": a bare fragment that says "then"
-            len(re.findall(r"\w+", text)) <= MAX_FRAGMENT_WORDS
-            and _FRAGMENT.search(text)
-            and re.search(r"\bdan\s*[?!.]*\s*$", text, re.IGNORECASE)
-        )
+    if _DEMONSTRATIVE.search(text) or _CONTINUATION.search(text):
+        return True
+    if not _FRAGMENT.search(text):
+        return False
+    words = len(re.findall(r"\w+", text))
+    # "hoe?", "how so?": a bare question asks about the last answer;
+    # "hoe vaak dan?": a bare fragment that says "then"
+    return words <= 2 or (
+        words <= MAX_FRAGMENT_WORDS
+        and bool(re.search(r"\bdan\s*[?!.]*\s*$", text, re.IGNORECASE))
     )
 
 

@@ -115,25 +115,42 @@ def test_follow_up_logic_emulates_the_bot():
     assert bl.answer_intent("ontkennen", "nee", state) == "hulp"
 
 
-def test_the_emulation_answers_shop_intents_in_context_like_the_actions():
-    # action_kennisbank and action_medewerker answer a follow-up via context
-    state = bl.ConversationState(last_topic="tekort_symptomen")
-    assert bl.answer_intent("kennisbank", "is er een test voor?", state) == (
-        "tekort_vaststellen"
-    )
-    # unless the message names the shop's pages or people
-    state = bl.ConversationState(last_topic="tekort_symptomen")
-    assert bl.answer_intent("kennisbank", "staat die test op jullie site?", state) == (
-        "kennisbank"
-    )
-    state = bl.ConversationState(last_topic="tekort_vaststellen")
-    assert bl.answer_intent("medewerker", "wie kan me daarbij helpen?", state) == (
-        "tekort_vaststellen"
-    )
-    state = bl.ConversationState(last_topic="tekort_vaststellen")
-    assert bl.answer_intent("medewerker", "ik wil een medewerker spreken", state) == (
-        "medewerker"
-    )
+@pytest.mark.parametrize(
+    "intent, last, text, expected",
+    [
+        # action_kennisbank and action_medewerker answer a follow-up via context
+        (
+            "kennisbank",
+            "tekort_symptomen",
+            "is er een test voor?",
+            "tekort_vaststellen",
+        ),
+        (
+            "medewerker",
+            "tekort_vaststellen",
+            "wie kan me daarbij helpen?",
+            ("tekort_vaststellen"),
+        ),
+        # unless the message names the shop's pages or people
+        (
+            "kennisbank",
+            "tekort_symptomen",
+            "staat die test op jullie site?",
+            ("kennisbank"),
+        ),
+        (
+            "medewerker",
+            "tekort_vaststellen",
+            "ik wil een medewerker spreken",
+            ("medewerker"),
+        ),
+    ],
+)
+def test_the_emulation_answers_shop_intents_in_context_like_the_actions(
+    intent, last, text, expected
+):
+    state = bl.ConversationState(last_topic=last)
+    assert bl.answer_intent(intent, text, state) == expected
 
 
 def test_vervolg_without_context_uses_default_topic():
