@@ -35,7 +35,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
         r"|wat (?:kan|kun|moet|doe) (?:ik|je|ge) (?:\w+ ){0,3}dan|op peil"
         r"|wat dan(?: wel)?(?=\s*[?!.]*\s*$)|^\W*(?:en |of )?anders(?=\s*[?!.]*\s*$)"
-        r"|als (?:dat|da|het) (?:niet|nie) genoeg is"
+        r"|als (?:dat|da|het|de zon|eten|voeding) (?:\w+ ){0,4}(?:niet|nie) genoeg is"
+        r"|als (?:dat|da|het) (?:\w+ ){1,4}(?:niet|nie) lukt|als de zon te zwak"
         r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?"
         r"(?:(?:het )?best )?doen|then what"
         r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
@@ -282,6 +283,13 @@ _ASKS_WHO = re.compile(
 )
 
 
+#: "als eten niet genoeg is?": the route named is the condition, not the ask.
+_ROUTE_FAILS = re.compile(
+    r"\b(?:als|as) (?:\w+ ){1,4}(?:niet|nie|ni) (?:genoeg|voldoende|lukt)\b",
+    re.IGNORECASE,
+)
+
+
 def kinds_in(text: Text) -> List[Text]:
     """Returns the follow-up kinds a message signals, in priority order.
 
@@ -290,7 +298,11 @@ def kinds_in(text: Text) -> List[Text]:
     voorkom je dat, via de zon?").
     """
     kinds = [kind for kind in KIND_PRIORITY if KIND_PATTERNS[kind].search(text)]
-    if "oplossing" in kinds and any(kind in ROUTE_KINDS for kind in kinds):
+    if (
+        "oplossing" in kinds
+        and any(kind in ROUTE_KINDS for kind in kinds)
+        and not _ROUTE_FAILS.search(text)
+    ):
         kinds.remove("oplossing")
         kinds.append("oplossing")
     if (

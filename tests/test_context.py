@@ -746,6 +746,14 @@ def test_thanks_and_a_goodbye_joined_by_en_is_a_goodbye():
             "wat kunt ge dan het best doen?",
             ("vitamine_d_supplementen"),
         ),
+        # round 15: "if that does not work (in winter)", "if food is not
+        # enough" with words in between still ask for a remedy
+        (
+            "vitamine_d_zonlicht",
+            "en als het in de donkere maanden niet lukt?",
+            "vitamine_d_supplementen",
+        ),
+        ("magnesium_voeding", "als eten alleen niet genoeg is?", "magnesium_vormen"),
     ],
 )
 def test_kinds_from_rounds_ten_to_fourteen(last, text, expected, content):
