@@ -232,7 +232,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmn"
+        for x in "bcdefhijklmno"
     ),
 )
 
