@@ -594,6 +594,7 @@ def test_every_set_file_exists_and_loads():
             "dev_round12",
             "dev_round13",
             "dev_round14",
+            "dev_round15",
         )
 
 

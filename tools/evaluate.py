@@ -223,6 +223,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " data)",
                 HELDOUT_DIR / "round14.yml",
             ),
+            (
+                "dev_round15",
+                "fifteenth development set, conversations (openings are training"
+                " data)",
+                HELDOUT_DIR / "round15.yml",
+            ),
         )
     ),
     *(
