@@ -27,7 +27,7 @@ from faq.content import CONTENT_TOPIC_IDS, FOLLOW_UP_KINDS, Content, Topic
 KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
     kind: re.compile(pattern, re.IGNORECASE)
     for kind, pattern in {
-        "omgekeerd": r"\b(?:omgekeerd\w*|andersom|anders om|vice versa|other way"
+        "omgekeerd": r"\b(?:omgekeerd\w*|andersom|anders? om|vice versa|other way"
         r"|andere richting|andere kant|andere? deel|andere helft|reverse"
         r"|other (?:part|half|side))\b",
         "oplossing": r"\b(?:voorkom\w*|(?:er|daar)aan doen|(?:er|daar) \w+ aan"
@@ -37,6 +37,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wat dan(?: wel)?(?=\s*[?!.]*\s*$)|^\W*(?:en |of )?anders(?=\s*[?!.]*\s*$)"
         r"|als (?:dat|da|het|de zon|eten|voeding) (?:\w+ ){0,4}(?:niet|nie) genoeg is"
         r"|als (?:dat|da|het) (?:\w+ ){1,4}(?:niet|nie) lukt|als de zon te zwak"
+        r"|if (?:\w+ ){1,3}(?:isn't|is not|aren't|doesn't|does not) (?:enough|work)"
+        r"|in (?:balans|evenwicht) (?:\w+ ){0,2}(?:houden|hou|houdt|krijgen)"
+        r"|hou\w* (?:\w+ ){0,3}in (?:balans|evenwicht)|keep (?:\w+ ){0,3}in balance"
         r"|wa(?:t)? (?:moet|kan|kunt|moete|kunde) (?:ge|gij|je|u) (?:dan )?"
         r"(?:(?:het )?best )?doen|then what"
         r"|hoe kom (?:ik|je|ge|u) (?:dan |er |daar |nog )*(?:wel )?(?:er|daar)?aan"
@@ -50,7 +53,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
         r"|achter ?komen|daarachter|erachter|(?:er|daar) (?:\w+ ){0,2}achter"
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
-        r"|bij wie (?:moet|kan|kun)|onderscheid\w*|(?:laten|dat|het|je) onderzoeken"
+        r"|bij wie (?:moet|kan|kun|laat|ga)|onderscheid\w*"
+        r"|(?:laten|dat|het|je) onderzoeken"
         r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
         r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken|beoordelen|bepalen"
         r"|aanvragen|inschatten|controleren)"
@@ -64,7 +68,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|signa(?:al|len)|merk\w*|voel\w*|moe|vermoeid\w*|kramp\w*|hoofdpijn"
         r"|prikkelba\w*|slaapproblem\w*|slecht slapen|somber\w*|trilling\w*"
         r"|herken\w*|verschijnsel\w*|let(?:ten)? (?:ik |je )?(?:\w+ )?op|opletten"
-        r"|notice)\b",
+        r"|notice|look(?:s)? like|ziet (?:\w+ ){0,3}eruit|eruit ?zien)\b",
         # not "te weinig binnen(krijgen)": that is about the intake (voeding)
         "tekort": r"\b(?:te weinig(?!(?: \w+){0,2} binnen)|tekort\w*"
         r"|niet genoeg(?!(?: \w+){0,2} binnen)|onvoldoende|gebrek\w*"
@@ -99,7 +103,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|badkristal\w*|olie|via de hui[dt]|form|type)\b",
         # "en in de winter?": the season (the sun is in "zon")
         "seizoen": r"\b(?:winter\w*|herfst\w*|najaar|donkere (?:maanden|dagen|periode)"
-        r"|koude maanden|oktober|november|december|januari|februari|maart)\b",
+        r"|koude maanden|welke maand\w*"
+        r"|oktober|november|december|januari|februari|maart)\b",
         "samen": r"\b(?:samen|combiner\w*|combinatie|tegelijk\w*|met elkaar"
         r"|iets bij|erbij|daarbij|together|combine\w*)\b",
         "balans": r"\b(?:balans|evenwicht|verhouding|disbalans|balance)\b",
@@ -108,7 +113,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|(?:waar|hoe) (?:wordt|worden) (?:dat|het|die|dit|ze) (?:\w+ )?"
         r"(?:gemaakt|aangemaakt|geactiveerd|gevormd)"
         r"|functie|nut|rol|helpt|hoe werkt|what does|which organs?|made (?:from|of|in)"
-        r"|where does (?:that|it|this) happen)\b",
+        r"|where does (?:that|it|this) happen|nieren|nier|lever|kidneys?|liver)\b",
     }.items()
 }
 #: When a message signals several kinds, the first in this order wins.
@@ -285,7 +290,8 @@ _ASKS_WHO = re.compile(
 
 #: "als eten niet genoeg is?": the route named is the condition, not the ask.
 _ROUTE_FAILS = re.compile(
-    r"\b(?:als|as) (?:\w+ ){1,4}(?:niet|nie|ni) (?:genoeg|voldoende|lukt)\b",
+    r"\b(?:(?:als|as) (?:\w+ ){1,4}(?:niet|nie|ni) (?:genoeg|voldoende|lukt)"
+    r"|if (?:\w+ ){1,4}(?:isn't|is not|aren't|doesn't|does not) (?:enough|work))\b",
     re.IGNORECASE,
 )
 
@@ -568,6 +574,15 @@ def resolve(
             # a route it names ("waarom dan niet via de zon?") still leads there
             return Resolution(last.id)
         targets = [(last.follow_ups[k], k) for k in kinds if k in last.follow_ups]
+        if (
+            targets
+            and ranking
+            and ranking[0][0] == last.id
+            and ranking[0][1] >= SURE_LAST_CONFIDENCE
+        ):
+            # "en mensen die weinig buiten komen?" after the risk groups: the
+            # NLU is sure it is still about them, whatever the kind suggests
+            return Resolution(last.id)
         for target, kind in targets:
             if target == nlu_topic:
                 # "en somberheid bij een tekort?": several kinds, and the NLU
@@ -610,6 +625,9 @@ def resolve(
 #: From this confidence on, the NLU's content intent chooses among the topics
 #: a follow-up's kinds lead to, and places a why-question in a related topic.
 NLU_CHOICE_CONFIDENCE = 0.5
+#: From this confidence on, the NLU's certainty that a follow-up is still
+#: about the last topic outweighs the kind of follow-up its words suggest.
+SURE_LAST_CONFIDENCE = 0.85
 #: From this confidence on, a refusal is not overruled by a bare "en …?".
 SURE_REFUSAL_CONFIDENCE = 0.9
 

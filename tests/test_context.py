@@ -754,6 +754,19 @@ def test_thanks_and_a_goodbye_joined_by_en_is_a_goodbye():
             "vitamine_d_supplementen",
         ),
         ("magnesium_voeding", "als eten alleen niet genoeg is?", "magnesium_vormen"),
+        # who to have it done by; a typo for the other way round; English
+        # "what does it look like", "if X isn't enough"; keeping both in
+        # balance is their balance; the kidneys are where it is activated
+        ("tekort_vaststellen", "bij wie ga je daarvoor?", "tekort_vaststellen"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "en ander om dan?",
+            "vitamine_d_verhoogt_magnesiumbehoefte",
+        ),
+        ("samenwerking_mg_d", "how does a shortage look like?", "tekort_symptomen"),
+        ("magnesium_voeding", "and if my diet is not enough?", "magnesium_vormen"),
+        ("disbalans_mg_d", "hoe hou je die twee in evenwicht?", "samenwerking_mg_d"),
+        ("samenwerking_mg_d", "en de lever dan?", "magnesium_activeert_vitamine_d"),
     ],
 )
 def test_kinds_from_rounds_ten_to_fourteen(last, text, expected, content):
@@ -793,6 +806,21 @@ def test_a_why_question_the_nlu_places_in_a_related_topic_goes_there(content):
     assert resolve(text, "functie_vitamine_d", content, weak).topic == (
         "functie_vitamine_d"
     )
+
+
+def test_the_month_asked_is_the_season():
+    assert "seizoen" in kinds_in("tot welke maand ongeveer?")
+
+
+def test_an_nlu_sure_of_the_last_topic_outweighs_the_kind(content):
+    text = "en mensen die bijna nooit buiten komen?"  # "buiten": the sun
+    sure = [("vitamine_d_tekort_risicogroepen", 0.9), ("vitamine_d_zonlicht", 0.05)]
+    kept = resolve(text, "vitamine_d_tekort_risicogroepen", content, sure)
+    assert kept.topic == "vitamine_d_tekort_risicogroepen"
+    # less sure, the kind leads to the sun
+    fair = [("vitamine_d_tekort_risicogroepen", 0.6), ("vitamine_d_zonlicht", 0.3)]
+    moved = resolve(text, "vitamine_d_tekort_risicogroepen", content, fair)
+    assert moved.topic == "vitamine_d_zonlicht"
 
 
 def test_a_sure_refusal_is_not_kept_by_a_bare_and(content):
