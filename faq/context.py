@@ -814,6 +814,17 @@ _ACK_BYE = frozenset(
 )
 
 
+#: Thanks, then what the visitor will do now ("ok dank je, ik vraag het de
+#: dokter", "thanks, ga ik lezen"): it closes the point, it asks nothing.
+_THANKS_THEN_PLAN = re.compile(
+    r"^\W*(?:(?:ok\w*|oké|top|prima|super|fijn)\W+)?"
+    r"(?:dank\w*|bedankt|thanks|thank you|thx|merci)\b[^?]*?[,.!]\s*"
+    r"(?:(?:dan|nu|zo)\s+)?(?:ik (?:ga|vraag|zal|kijk|lees|bel|maak|check)"
+    r"|(?:ga|kijk|lees|vraag|bel|zoek) ik|i'll|i will)\b[^?]*$",
+    re.IGNORECASE,
+)
+
+
 def acknowledgement_topic(text: Text) -> Optional[Text]:
     """Returns ``bedankt`` or ``afscheid`` for a bare acknowledgement, else None.
 
@@ -822,6 +833,8 @@ def acknowledgement_topic(text: Text) -> Optional[Text]:
     "doe maar", "vertel maar" do). With a goodbye ("oké doei") they end the
     conversation.
     """
+    if _THANKS_THEN_PLAN.search(text):
+        return "bedankt"
     words = _words(text)
     if not (
         0 < len(words) <= 5

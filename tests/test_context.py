@@ -921,6 +921,17 @@ def test_chat_spellings_of_thanks_are_thanks():
         assert acknowledgement_topic(text) == "bedankt"
 
 
+def test_thanks_then_what_the_visitor_will_do_is_thanks():
+    for text in (
+        "top, bedankt! ik ga het eens met de apotheker bespreken",
+        "thank you, i'll read up on it",
+        "merci, dan kijk ik wel verder",
+    ):
+        assert acknowledgement_topic(text) == "bedankt", text
+    # a question after the thanks is a question
+    assert acknowledgement_topic("bedankt, ik vraag me af: hoe zit het met K2?") is None
+
+
 def test_a_bare_and_about_a_word_of_the_last_answer_stays(content):
     # the consequences name low mood; "en kramp?" names none of their words
     resolution = resolve("en somberheid?", "vitamine_d_tekort_gevolgen", content)

@@ -528,6 +528,8 @@ def test_thanks_with_a_goodbye_is_a_goodbye_and_a_thumbs_up_is_thanks():
     model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
     assert model.rank("ok bedankt, doeg")[0][0] == "afscheid"
     assert model.rank("super bedankt")[0][0] == "bedankt"
+    # thanks, then what the visitor will do: thanks, not the doctor topic
+    assert model.rank("dank je, ik ga het aan de huisarts vragen")[0][0] == "bedankt"
     assert emoji_meaning("👍") == "top"
     assert emoji_meaning(" 👌🙏 ") == "top"
     assert emoji_meaning("😡") == ""
