@@ -203,6 +203,9 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         "ik voel me al weken lusteloos, moet ik mijn bloed laten prikken?",
         "I'm exhausted all the time, should I get my levels tested?",
         "Ik neem al maanden magnesium en heb sindsdien hoofdpijn. Ligt het daaraan?",
+        # round 15: one's own diet, then whether one needs it
+        "wij eten geen vlees, hebben we dan extra vitamine D nodig?",
+        "I'm vegan, do I need a supplement?",
     ],
 )
 def test_requests_for_personal_advice_are_recognised(text):
@@ -248,6 +251,9 @@ def test_requests_for_personal_advice_are_recognised(text):
         # how a test works, for anyone
         "moet je dat dan laten prikken bij de huisarts?",
         "hoe laat je zoiets testen?",
+        # a diet in a general question, and a need asked in general
+        "Ik ben vegan, welke plantaardige producten bevatten magnesium?",
+        "Heb je meer magnesium nodig als je vitamine D slikt?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):

@@ -565,6 +565,19 @@ _DECIDE_TAKE = re.compile(
     r"(?:bij|samen|tegelijk|combineren)\b",
     re.IGNORECASE,
 )
+#: "heb ik dan een supplement nodig?", "do I need extra?": a need of one's own.
+_NEED_ME = re.compile(
+    r"\b(?:heb|hebben|heeft)\s+(?:ik|we|wij|hij|zij|ze)\s+(?:\w+\s+){0,5}?nodig\b"
+    r"|\b(?:do|would|does)\s+(?:i|we|he|she)\s+(?:\w+\s+)?need\b",
+    re.IGNORECASE,
+)
+#: "ik ben vegetariër", "ik eet geen vis": one's own diet is a situation.
+_OWN_DIET = re.compile(
+    r"\b(?:ik|wij|we)\s+(?:ben|zijn|eet|eten)\s+(?:\w+\s+){0,2}?"
+    r"(?:vegetari\w*|vegan\w*|veganist\w*|plantaardig|geen (?:vis|vlees|zuivel))"
+    r"|\bi(?:'m| am)\s+(?:a\s+)?(?:vegetarian|vegan)\b",
+    re.IGNORECASE,
+)
 #: "moet zij dan …", "should he …": a decision for one person in particular.
 _SOMEONE_DECIDES = re.compile(
     r"\b(?:moet|mag|kan|zou)\s+(?:hij|zij)\b|\b(?:should|can)\s+(?:he|she)\b",
@@ -780,6 +793,9 @@ def asks_personal_advice(text: str) -> bool:
     decide = bool(_DECIDE.search(asked)) and not why
     decide_take = bool(_DECIDE_TAKE.search(asked)) and not why
     if situation and decide_take:
+        return True
+    if (situation or _OWN_DIET.search(text)) and _NEED_ME.search(asked) and not why:
+        # "ik ben vegetariër, heb ik dan een supplement nodig?"
         return True
     if decide_take and _SOMEONE_DECIDES.search(asked):
         # "moet zij dan supplementen slikken?" after a story about one's mother
