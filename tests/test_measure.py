@@ -228,6 +228,25 @@ def test_out_of_fold_rankings_never_predict_their_own_training_text():
     assert sorted(set(folds)) == [0, 1, 2, 3, 4]
 
 
+def test_repeated_rankings_predict_every_text_once_per_seed():
+    texts = [f"tekst {i}" for i in range(10)]
+    labels = ["a", "b"] * 5
+    splits = []
+
+    def fit_predict(train_x, train_y, test_x):
+        assert not set(train_x) & set(test_x)
+        splits.append(tuple(sorted(test_x)))
+        return [[(train_y[0], 1.0)] for _ in test_x]
+
+    rankings, expected = tt.repeated_out_of_fold_rankings(
+        texts, labels, fit_predict, seeds=(1, 2, 3)
+    )
+    assert len(rankings) == len(expected) == 30
+    assert expected == labels * 3
+    # each seed shuffles the folds differently
+    assert len(set(splits)) > 5
+
+
 def test_write_rule_changes_only_the_fallback_numbers(tmp_path):
     config = tmp_path / "config.yml"
     config.write_text(

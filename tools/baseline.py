@@ -11,8 +11,8 @@ entity markup stripped), with
   threshold or the best two are closer than an ambiguity margin), chosen by
   the bot's own chooser (:func:`tools.tune_thresholds.choose_rule`) with the
   same cost on the same 5-fold cross-validated predictions of the training
-  data; then the model is refitted on all training data. The test sets are
-  never used.
+  data, repeated with the same five seeds; then the model is refitted on
+  all training data. The test sets are never used.
 
 Predicted intents become answered topics the way the bot's rules and actions
 do it, minimally (:meth:`Baseline.answer`):
@@ -79,10 +79,11 @@ from faq.context import (
 from faq.settings import PROJECT_DIR as ROOT
 from tools.tune_thresholds import (
     COST,
+    SEEDS,
     FallbackRule,
     Ranking,
     choose_rule,
-    out_of_fold_rankings,
+    repeated_out_of_fold_rankings,
 )
 
 NLU_DIR = ROOT / "data" / "nlu"
@@ -300,11 +301,14 @@ class Baseline:
             ) -> List[Ranking]:
                 return rankings_of(make_pipeline(self.c).fit(train_x, train_y), test_x)
 
-            rankings, _ = out_of_fold_rankings(texts, intents, fit_predict)
-            self.rule, _ = choose_rule(rankings, intents, cost)
+            rankings, expected = repeated_out_of_fold_rankings(
+                texts, intents, fit_predict
+            )
+            self.rule, _ = choose_rule(rankings, expected, cost)
             self.validation = {
                 "examples": len(texts),
                 "folds": 5,
+                "seeds": len(SEEDS),
                 "cost": cost,
                 "threshold": self.rule.threshold,
                 "ambiguity": self.rule.ambiguity,
