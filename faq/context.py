@@ -475,6 +475,15 @@ _WHICH_SOURCE = re.compile(
 )
 
 
+#: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?").
+_ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b", re.IGNORECASE)
+#: The two nutrients the article is about, and the others it names.
+_SHARED_NUTRIENT = re.compile(
+    r"\b(?:magnes\w*|vit(?:amine?)?\.?\s*d\b|d3\b)", re.IGNORECASE
+)
+_OTHER_NUTRIENT_NAMED = re.compile(r"\b(?:k2|calci\w*|fosfa\w*)\b", re.IGNORECASE)
+
+
 def resolve(
     text: Text,
     last_topic: Optional[Text],
@@ -543,6 +552,18 @@ def resolve(
         is_elliptical(text, nutrient_allowed=True)
     ):
         # "dus zonder magnesium werkt je supplement niet?"
+        return Resolution(last.id)
+    if (
+        not last.counterparts
+        and _ALSO_WORD.search(text)
+        and _SHARED_NUTRIENT.search(text)
+        and not _OTHER_NUTRIENT_NAMED.search(text)
+        and set(kinds) <= {"tekort"}
+        and is_elliptical(text, nutrient_allowed=True)
+        and not (refused and ranking and ranking[0][1] >= SURE_REFUSAL_CONFIDENCE)
+    ):
+        # "kan het ook vitamine D zijn?" after the symptoms: an answer about
+        # both nutrients (no counterpart topic) already covers the other one
         return Resolution(last.id)
     # The NLU could not place it, but it takes up a word just said ("en koffie?"):
     # asked only once the message's own kinds have not decided.

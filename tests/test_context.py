@@ -808,6 +808,21 @@ def test_a_why_question_the_nlu_places_in_a_related_topic_goes_there(content):
     )
 
 
+def test_also_the_other_nutrient_stays_with_an_answer_about_both(content):
+    # the symptoms and the risk groups cover both nutrients (no counterparts)
+    for last, text in (
+        ("tekort_symptomen", "zou het ook magnesium kunnen zijn?"),
+        ("vitamine_d_tekort_risicogroepen", "lopen die ook risico op te weinig vit d?"),
+    ):
+        assert resolve(text, last, content).topic == last, text
+    # after an answer with a counterpart for the other nutrient, and when
+    # another kind is asked, the rule does not keep it: the nutrient's own
+    # follow-up (nutrient_follow_up) or the NLU decides
+    assert resolve("ook magnesium?", "vitamine_d_voeding", content) is None
+    food = "en welk eten heeft ook magnesium?"
+    assert resolve(food, "tekort_symptomen", content) is None
+
+
 def test_the_month_asked_is_the_season():
     assert "seizoen" in kinds_in("tot welke maand ongeveer?")
 
