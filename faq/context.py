@@ -51,7 +51,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|what (?:can|could|should|do) (?:i|you|we|one) do"
         r"|how (?:do|can) (?:i|you|we) get (?:it|enough|them))\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
-        r"|achter ?komen|daarachter|erachter|(?:er|daar) (?:\w+ ){0,2}achter"
+        r"|achter ?komen|daarachter|erachter"
+        r"|(?:er|daar) (?!(?:\w+ )?(?:onderzoek|wetenschap|studie|bewijs|bron))"
+        r"(?:\w+ ){0,2}achter"
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
         r"|bij wie (?:moet|kan|kun|laat|ga)|onderscheid\w*"
         r"|(?:laten|dat|het|je) onderzoeken"

@@ -823,6 +823,11 @@ def test_also_the_other_nutrient_stays_with_an_answer_about_both(content):
     assert resolve(food, "tekort_symptomen", content) is None
 
 
+def test_research_behind_it_is_no_test_to_find_out():
+    assert "vaststellen" not in kinds_in("zit daar wetenschap achter?")
+    assert "vaststellen" in kinds_in("hoe kom je daar dan achter?")
+
+
 def test_the_month_asked_is_the_season():
     assert "seizoen" in kinds_in("tot welke maand ongeveer?")
 
