@@ -229,6 +229,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " data)",
                 HELDOUT_DIR / "round15.yml",
             ),
+            (
+                "dev_round16",
+                "sixteenth development set, conversations (openings are training"
+                " data)",
+                HELDOUT_DIR / "round16.yml",
+            ),
         )
     ),
     *(
