@@ -244,7 +244,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmno"
+        for x in "bcdefhijklmnop"
     ),
 )
 
