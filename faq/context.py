@@ -34,7 +34,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wat doe (?:ik|je) (?:er|daar) (?:\w+ )?aan"
         r"|(?:als|as) (?:je|ge|gij|ik) (?:dat|da|het) (?:niet|nie) (?:kunt|kan|lukt)"
         r"|wat (?:kan|kun|moet|doe) (?:ik|je|ge) (?:\w+ ){0,3}dan|op peil"
-        r"|wat dan(?: wel)?(?=\s*[?!.]*\s*$)|^\W*(?:en |of )?anders(?=\s*[?!.]*\s*$)"
+        r"|wat? dan(?: wel)?(?=\s*[?!.]*\s*$)|^\W*(?:en |of )?anders(?=\s*[?!.]*\s*$)"
         r"|als (?:dat|da|het|de zon|eten|voeding) (?:\w+ ){0,4}(?:niet|nie) genoeg is"
         r"|als (?:dat|da|het) (?:\w+ ){1,4}(?:niet|nie) lukt|als de zon te zwak"
         r"|if (?:\w+ ){1,3}(?:isn't|is not|aren't|doesn't|does not) (?:enough|work)"
@@ -55,7 +55,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|(?:er|daar) (?!(?:\w+ )?(?:onderzoek|wetenschap|studie|bewijs|bron))"
         r"(?:\w+ ){0,2}achter"
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
-        r"|bij wie (?:moet|kan|kun|laat|ga)|onderscheid\w*"
+        r"|bij wie (?:moet|kan|kun|laat|ga)|onderscheid\w*|bij twijfel"
         r"|(?:laten|dat|het|je) onderzoeken"
         r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
         r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken|beoordelen|bepalen"
@@ -94,8 +94,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         # not "geen zon" / "als de zon niet schijnt": that asks for an alternative
         # not "behalve de zon" (something else than the sun) nor "zonder"
         "zon": r"\b(?<!geen )(?<!zonder )(?<!behalve de )(?<!naast de )"
-        r"(?:zon(?!der)\w*|buiten|daglicht|sun\w*|zomer|summer|insmeer\w*"
-        r"|insmeren|smeer\w*|spf|factor \d+|aanma\w*|maakt (?:je |de )?huid)\b"
+        r"(?:zon(?!der)\w*|buiten|daglicht|wandel\w*|rondje|sun\w*|zomer|summer"
+        r"|insmeer\w*|insmeren|smeer\w*|spf|factor \d+|aanma\w*"
+        r"|maakt (?:je |de )?huid)\b"
         r"(?!\s+(?:niet|schijnt niet))",
         "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|pilletjes?|pillekes?"
         r"|tablet\w*|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
@@ -204,8 +205,10 @@ def asks_why(text: Text) -> bool:
 #: "ook als ze supplementen slikken?", "ook in de zomer?": whether the last
 #: answer still holds under a condition, not another side of it.
 _ALSO_IF = re.compile(
-    r"^\W*(?:en\s+|maar\s+|dus\s+)?(?:ook|zelfs|geldt (?:dat|dit|het) ook)\s+"
-    r"(?:als|as|wanneer|bij|in|tijdens|zonder|voor|mensen|met een|even if|if|when)\b",
+    r"^\W*(?:en\s+|maar\s+|dus\s+|so\s+)?"
+    r"(?:ook|zelfs|geldt (?:dat|dit|het) ook|even)\s+"
+    r"(?:als|as|wanneer|bij|in|tijdens|zonder|voor|mensen|met een|if|when|with"
+    r"|without)\b",
     re.IGNORECASE,
 )
 #: The clause forms of it, which may name a nutrient ("ook als je genoeg
@@ -477,6 +480,14 @@ _WHICH_SOURCE = re.compile(
 )
 
 
+#: A request for the gist of the last answer ("tl;dr?", "korte versie?").
+_SUMMARY = re.compile(
+    r"\b(?:tl;? ?dr|tldr|korte versie|kort(?:er)? samengevat|samenvatting"
+    r"|samenvatten|in het kort|in (?:één|een|1) zin|in (?:a )?nutshell"
+    r"|short version|summary"
+    r"|sum (?:it|that) up|in short)\b",
+    re.IGNORECASE,
+)
 #: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?").
 _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b", re.IGNORECASE)
 #: The two nutrients the article is about, and the others it names.
@@ -522,6 +533,9 @@ def resolve(
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
     nlu_topic = _confident_topic(ranking)
+    if _SUMMARY.search(text) and len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS + 2:
+        # "tl;dr?", "geef me de korte versie": the short answer again
+        return Resolution(last.id)
     if (
         last.id == "bronnen"
         and len(re.findall(r"\w+", text)) <= MAX_ELLIPTICAL_WORDS

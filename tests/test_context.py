@@ -823,6 +823,37 @@ def test_also_the_other_nutrient_stays_with_an_answer_about_both(content):
     assert resolve(food, "tekort_symptomen", content) is None
 
 
+def test_a_request_for_the_gist_stays_with_the_last_answer(content):
+    for text in ("tldr", "kun je dat kort samenvatten?", "in a nutshell?"):
+        assert resolve(text, "disbalans_mg_d", content).topic == "disbalans_mg_d"
+
+
+def test_round_sixteen_kinds_and_conditions(content):
+    # Flemish "wa dan?", doubt is for a test, a walk is the sun, "even with"
+    # asks whether the last answer holds; the reverse after both directions
+    cases = [
+        (
+            "vitamine_d_voeding",
+            "en als ge da ni lust, wa dan?",
+            "vitamine_d_supplementen",
+        ),
+        ("tekort_symptomen", "en bij twijfel?", "tekort_vaststellen"),
+        ("vitamine_d_tekort_risicogroepen", "en een wandeling?", "vitamine_d_zonlicht"),
+        (
+            "magnesium_activeert_vitamine_d",
+            "so even with pills it stays inactive?",
+            "magnesium_activeert_vitamine_d",
+        ),
+        (
+            "samenwerking_mg_d",
+            "en andersom?",
+            "vitamine_d_verhoogt_magnesiumbehoefte",
+        ),
+    ]
+    for last, text, expected in cases:
+        assert resolve(text, last, content).topic == expected, text
+
+
 def test_research_behind_it_is_no_test_to_find_out():
     assert "vaststellen" not in kinds_in("zit daar wetenschap achter?")
     assert "vaststellen" in kinds_in("hoe kom je daar dan achter?")
