@@ -613,10 +613,21 @@ def test_what_follows_a_greeting_or_thanks_decides_when_it_asks_something():
         ("Ik heb magnesiumolie gekocht. Hoe werkt retourneren?", True),
         ("Welke magnesium kan ik het beste bestellen?", False),
         ("wat kost een treinkaartje naar Gent?", False),
+        # a bare question after an order story is about the order
+        ("Mijn pakket kwam beschadigd aan. Wat moet ik nu doen?", True),
+        ("Ik slik vitamine D en mijn uitslag is laag. Wat nu?", False),
     ],
 )
 def test_order_delivery_and_account_questions(text, service):
     assert asks_customer_service(clean(text)) is service
+
+
+def test_a_bare_question_after_an_order_story_is_no_personal_advice():
+    assert not asks_personal_advice(
+        clean("Ik heb vitamine D besteld en kreeg magnesium. Wat nu?")
+    )
+    # a pregnancy in the story still makes it a question for a doctor
+    assert asks_personal_advice(clean("Ik ben zwanger en heb D3 besteld. Wat nu?"))
 
 
 def test_a_why_question_is_no_decision():

@@ -765,7 +765,10 @@ def asks_personal_advice(text: str) -> bool:
         return False
     asked = _question_part(text)
     personal = (_PREGNANCY, _INFANT, _MEDICINE, _CONDITION)
-    service = _SERVICE.search(asked) and not any(p.search(text) for p in personal)
+    service = (
+        _SERVICE.search(asked)
+        or (_BARE_QUESTION.fullmatch(asked.strip()) and _SERVICE.search(text))
+    ) and not any(p.search(text) for p in personal)
     if service or asks_only_about_other_nutrients(text):
         # "Kan ik een medewerker spreken?", "Welke voeding bevat het meeste
         # ijzer?" after a story about one's own supplements: no decision
@@ -891,13 +894,26 @@ _SERVICE = _words(
 )
 
 
+#: A question that names nothing itself ("Wat nu?", "Hoe nu verder?").
+_BARE_QUESTION = re.compile(
+    r"(?:en\s+)?(?:wat nu|wat moet ik nu|hoe nu verder|en nu|what now|now what"
+    r"|wat (?:kan|moet) ik (?:nu |dan )?doen|wat doe ik nu)\s*[?!.]*",
+    re.IGNORECASE,
+)
+
+
 def asks_customer_service(text: str) -> bool:
     """Returns whether the question is about an order, delivery or account.
 
     "Waar bestel ik die badkristallen en wat kost de verzending?" names a
     form of magnesium but asks the shop, not the article.
     """
-    return bool(_SHOP_REQUEST.search(_question_part(text)))
+    asked = _question_part(text)
+    if _BARE_QUESTION.fullmatch(asked.strip()):
+        # "Ik heb badkristallen besteld maar kreeg olie. Wat nu?": the story
+        # says what the bare question is about
+        return bool(_SERVICE.search(text))
+    return bool(_SHOP_REQUEST.search(asked))
 
 
 def asks_only_about_other_nutrients(text: str) -> bool:
