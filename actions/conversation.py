@@ -25,6 +25,8 @@ from actions.handoff import hand_off
 from faq.context import (
     NAMES_SERVICE,
     NAMES_SHOP,
+    Resolution,
+    asks_what_the_answer_named,
     continues_last_topic,
     is_closing_no,
 )
@@ -54,14 +56,17 @@ ADVICE_TOPICS_BY_KEYWORD = (
 )
 
 
-class ActionPersonalAdvice(TopicAction):
+class ActionPersonalAdvice(AnswerTopicAction):
     """Declines personal medical advice and offers the general topic instead.
 
     The assistant never gives a dose or a personal recommendation. It refers
     the user to a doctor or therapist and offers what the article says in
     general about the closest content topic (from the NLU ranking), or about
     the topic just answered when the question leans on it ("mag ik dat ook
-    met mijn medicijnen?").
+    met mijn medicijnen?"). A bare follow-up that only the NLU, and not
+    surely, took for advice and that takes up a word of the last answer
+    ("welke medicijnen dan?") is answered with that answer
+    (:func:`faq.context.asks_what_the_answer_named`).
     """
 
     def name(self) -> Text:
@@ -75,9 +80,18 @@ class ActionPersonalAdvice(TopicAction):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         """Sends the refusal plus an offer of the closest general topic."""
-        candidates = ranked_content_topics(tracker, self.content, exclude=["bronnen"])
         text = tracker.latest_message.get("text") or ""
         last = self.content.topic(tracker.get_slot(SLOT_LAST_TOPIC) or "")
+        ranking = [
+            (str(entry.get("name")), float(entry.get("confidence") or 0.0))
+            for entry in tracker.latest_message.get("intent_ranking") or []
+        ]
+        if asks_what_the_answer_named(text, last, self.content, ranking):
+            # "welke medicijnen dan?" after the answer that names medicines:
+            # which ones the article means, answered from the article
+            assert last is not None
+            return self.answer_from_context(dispatcher, Resolution(last.id))
+        candidates = ranked_content_topics(tracker, self.content, exclude=["bronnen"])
         if last is not None and continues_last_topic(text, last.id):
             # "mag ik die ook met mijn medicijnen?": about the topic just answered
             candidates = [last, *(t for t in candidates if t.id != last.id)]

@@ -735,6 +735,37 @@ def _points_back(text: Text) -> bool:
     )
 
 
+#: Words about oneself: then a question is never taken for one about the answer.
+_FIRST_PERSON = re.compile(
+    r"\b(?:ik|mijn|m'n|me|mij|wij|we|ons|onze|i|i'm|my|our)\b", re.IGNORECASE
+)
+
+
+def asks_what_the_answer_named(
+    text: Text,
+    last: Optional[Topic],
+    content: Content,
+    ranking: Sequence[Tuple[Text, float]],
+) -> bool:
+    """Returns whether an unsure advice reading is a question about the answer.
+
+    "welke medicijnen dan?" right after the answer that says certain
+    medicines raise the need for magnesium asks which ones the article
+    means, not what the visitor should take. Only when the NLU alone took it
+    for personal advice and not surely (the advice rules lift a real request
+    to :data:`SURE_REFUSAL_CONFIDENCE`), the message is a bare follow-up of
+    at most four words that says nothing about the visitor, and it takes up
+    a word of the last answer.
+    """
+    if last is None or not ranking or ranking[0][1] >= SURE_REFUSAL_CONFIDENCE:
+        return False
+    return (
+        len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS
+        and not _FIRST_PERSON.search(text)
+        and echoes_last_answer(text, last, content)
+    )
+
+
 def continues_last_topic(text: Text, last_topic: Optional[Text]) -> bool:
     """Returns whether a message (a personal question, say) leans on the last topic.
 

@@ -342,6 +342,42 @@ async def test_personal_advice_about_the_last_answer_offers_that_topic(
     assert slot(events, "aangeboden_topic") == "vitamine_d_supplementen"
 
 
+@pytest.mark.parametrize(
+    "text, confidence, answered",
+    [
+        # unsure advice reading of a bare question about a word just said
+        ("welke medicijnen bedoel je?", 0.7, True),
+        # the advice rules' certainty, the visitor's own medicines, and a
+        # word the answer did not say stay refusals
+        ("welke medicijnen bedoel je?", 0.9, False),
+        ("en mijn medicijnen?", 0.7, False),
+        ("en antibiotica?", 0.7, False),
+    ],
+)
+async def test_an_unsure_advice_reading_of_what_the_answer_named(
+    text, confidence, answered, dispatcher, domain
+):
+    ranking = [
+        {"name": "persoonlijk_advies", "confidence": confidence},
+        {"name": "magnesium_voeding", "confidence": 0.1},
+    ]
+    tracker = make_tracker(
+        "persoonlijk_advies",
+        ranking=ranking,
+        text=text,
+        slots={"laatste_topic": "magnesium_voeding"},
+    )
+    events, message = await run(ActionPersonalAdvice(), dispatcher, tracker, domain)
+
+    if answered:
+        assert message["custom"]["topic"] == "magnesium_voeding"
+        assert message["custom"]["via"] == "context"
+        assert message["custom"]["sources"]
+        assert "medicijnen" in message["text"]
+    else:
+        assert message["custom"]["topic"] == "persoonlijk_advies"
+
+
 async def test_personal_advice_without_a_related_topic(dispatcher, domain):
     tracker = make_tracker(
         "persoonlijk_advies", ranking=[{"name": "persoonlijk_advies", "confidence": 1}]

@@ -12,6 +12,7 @@ from faq.context import (
     KIND_PATTERNS,
     acknowledgement_topic,
     answer_words,
+    asks_what_the_answer_named,
     echoes_last_answer,
     is_acknowledgement,
     is_closing_no,
@@ -852,6 +853,17 @@ def test_round_sixteen_kinds_and_conditions(content):
     ]
     for last, text, expected in cases:
         assert resolve(text, last, content).topic == expected, text
+
+
+def test_an_unsure_advice_reading_of_a_word_just_said(content):
+    last = content.topics["magnesium_voeding"]
+    unsure = [("persoonlijk_advies", 0.7)]
+    assert asks_what_the_answer_named("ook medicijnen?", last, content, unsure)
+    sure = [("persoonlijk_advies", 0.9)]
+    assert not asks_what_the_answer_named("ook medicijnen?", last, content, sure)
+    assert not asks_what_the_answer_named("ik slik medicijnen", last, content, unsure)
+    long = "welke medicijnen verhogen precies de behoefte aan magnesium?"
+    assert not asks_what_the_answer_named(long, last, content, unsure)
 
 
 def test_research_behind_it_is_no_test_to_find_out():

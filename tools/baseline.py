@@ -71,6 +71,7 @@ from faq.context import (
     NAMES_SERVICE,
     NAMES_SHOP,
     acknowledgement_topic,
+    asks_what_the_answer_named,
     continues_last_topic,
     is_closing_no,
     nutrient_follow_up,
@@ -470,6 +471,10 @@ def answer_intent(
         state.offered_topic = None
         return "bedankt" if closes else "hulp"
     if intent == "persoonlijk_advies":
+        last = content.topic(state.last_topic) if state.last_topic else None
+        if asks_what_the_answer_named(text, last, content, ranking or ()):
+            state.offered_topic = None
+            return state.last_topic or FALLBACK
         leans = continues_last_topic(text, state.last_topic)
         state.offered_topic = state.last_topic if leans else best_content
         return intent
