@@ -615,6 +615,7 @@ def test_every_set_file_exists_and_loads():
             "dev_round14",
             "dev_round15",
             "dev_round16",
+            "dev_round17",
         )
 
 

@@ -235,6 +235,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " data)",
                 HELDOUT_DIR / "round16.yml",
             ),
+            (
+                "dev_round17",
+                "seventeenth development set, conversations (openings are"
+                " training data)",
+                HELDOUT_DIR / "round17.yml",
+            ),
         )
     ),
     *(
