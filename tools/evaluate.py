@@ -250,7 +250,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnop"
+        for x in "bcdefhijklmnopq"
     ),
 )
 
