@@ -203,6 +203,9 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         "ik voel me al weken lusteloos, moet ik mijn bloed laten prikken?",
         "I'm exhausted all the time, should I get my levels tested?",
         "Ik neem al maanden magnesium en heb sindsdien hoofdpijn. Ligt het daaraan?",
+        # "in general" with oneself in the question, or a dose, stays advice
+        "in het algemeen, mag ik magnesium bij mijn bloeddrukpillen?",
+        "in general, how many mg of magnesium a day?",
         # round 15: one's own diet, then whether one needs it
         "wij eten geen vlees, hebben we dan extra vitamine D nodig?",
         "I'm vegan, do I need a supplement?",
@@ -254,6 +257,10 @@ def test_requests_for_personal_advice_are_recognised(text):
         # a diet in a general question, and a need asked in general
         "Ik ben vegan, welke plantaardige producten bevatten magnesium?",
         "Heb je meer magnesium nodig als je vitamine D slikt?",
+        # round 17: what one's doctor can see is no decision; a question
+        # that says it is general
+        "Kan mijn dokter een vitamine D-tekort in mijn bloed zien?",
+        "in het algemeen: verlagen medicijnen je magnesium?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):

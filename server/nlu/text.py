@@ -544,10 +544,12 @@ _MODAL = (
     r"|magde|kunde|zoudt|should|can|could|may|shall|do|does)"
 )
 _PERSON = r"(?:ik|i|we|wij|hij|zij|ze|die|mijn|m'n|mn|men|onze|ons|my|our|he|she)"
+#: "kan mijn huisarts …": what a doctor can do is no decision about taking.
+_CARER = r"(?:huisarts|arts|dokter|apotheker|therapeut|specialist|verloskundige)\b"
 #: "moet ik", "mag mijn zoon", "of ik ... mag": not "hoe kan ik" (a how-to).
 _DECIDE = re.compile(
     r"(?<!\bhoe )(?<!\bwaar )(?<!\bwanneer )(?<!\bwat )(?<!\bwa )"
-    rf"\b{_MODAL}\s+{_PERSON}\b"
+    rf"\b{_MODAL}\s+{_PERSON}\b(?!\s+{_CARER})"
     r"|\b(?:of|dat|da|als)\s+(?:ik|hij|zij|ze|we|wij)\b[^.?!]{0,50}?"
     r"\b(?:moet|mag|kan|moeten|mogen|kunnen|zou|zal|moogt)\b"
     r"|\b(?:mag|moogt|mogen)\s+(?:dat|da|het)\b",
@@ -563,6 +565,16 @@ _DECIDE_TAKE = re.compile(
     r"(?:doen|nemen|slikken|kopen|gebruiken)\b|\bwat nu\b"
     r"|\b(?:mag|moogt|mogen|kan|moet)\s+(?:dat|da|het|daar|er)\s+(?:\w+\s+){0,4}?"
     r"(?:bij|samen|tegelijk|combineren)\b",
+    re.IGNORECASE,
+)
+#: "in het algemeen", "in general": a question that says it is general.
+_IN_GENERAL = re.compile(
+    r"\b(?:in het algemeen|algemeen gesproken|in general|generally speaking)\b",
+    re.IGNORECASE,
+)
+#: Words about the asker or their own people ("ik", "mijn", "my").
+_SELF_WORD = re.compile(
+    r"\b(?:ik|mijn|m'n|mn|me|mij|wij|we|ons|onze|i|my|our|hij|zij|ze)\b",
     re.IGNORECASE,
 )
 #: "heb ik dan een supplement nodig?", "do I need extra?": a need of one's own.
@@ -764,6 +776,10 @@ def asks_personal_advice(text: str) -> bool:
     if names_only_other_nutrients(text):
         return False
     asked = _question_part(text)
+    if _IN_GENERAL.search(asked) and not _SELF_WORD.search(asked):
+        # "en in het algemeen, verhogen medicijnen de behoefte?": says itself
+        # that it asks about people in general (a dose was caught above)
+        return False
     personal = (_PREGNANCY, _INFANT, _MEDICINE, _CONDITION)
     service = (
         _SERVICE.search(asked)
