@@ -490,6 +490,10 @@ _SUMMARY = re.compile(
 )
 #: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?").
 _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b", re.IGNORECASE)
+#: "en bij een vitamine D-tekort?", "and for magnesium?": the same for another.
+_AND_FOR = re.compile(
+    r"^\W*(?:en|and|maar)\s+(?:bij|voor|met|for|with|at)\b", re.IGNORECASE
+)
 #: The two nutrients the article is about, and the others it names.
 _SHARED_NUTRIENT = re.compile(
     r"\b(?:magnes\w*|vit(?:amine?)?\.?\s*d\b|d3\b)", re.IGNORECASE
@@ -571,7 +575,7 @@ def resolve(
         return Resolution(last.id)
     if (
         not last.counterparts
-        and _ALSO_WORD.search(text)
+        and (_ALSO_WORD.search(text) or _AND_FOR.search(text))
         and _SHARED_NUTRIENT.search(text)
         and not _OTHER_NUTRIENT_NAMED.search(text)
         and set(kinds) <= {"tekort"}

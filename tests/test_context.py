@@ -816,6 +816,12 @@ def test_also_the_other_nutrient_stays_with_an_answer_about_both(content):
         ("vitamine_d_tekort_risicogroepen", "lopen die ook risico op te weinig vit d?"),
     ):
         assert resolve(text, last, content).topic == last, text
+    # "en bij …": the same question for the other nutrient or the other case
+    for last, text in (
+        ("disbalans_mg_d", "en bij weinig magnesium maar genoeg D?"),
+        ("tekort_symptomen", "and for low magnesium?"),
+    ):
+        assert resolve(text, last, content).topic == last, text
     # after an answer with a counterpart for the other nutrient, and when
     # another kind is asked, the rule does not keep it: the nutrient's own
     # follow-up (nutrient_follow_up) or the NLU decides
