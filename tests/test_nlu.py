@@ -206,6 +206,14 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         # "in general" with oneself in the question, or a dose, stays advice
         "in het algemeen, mag ik magnesium bij mijn bloeddrukpillen?",
         "in general, how many mg of magnesium a day?",
+        # round 17: whether a relative is short, after her complaints; the
+        # cause of one's own complaints; "moet ze" decides for her
+        "Mijn zoon van 9 zit altijd binnen en is vaak moe. Zou hij een tekort"
+        " hebben?",
+        "Ik neem elke dag D3 en heb last van kramp in mijn kuiten. Zou het door"
+        " te weinig magnesium kunnen komen?",
+        "I keep getting eye twitches, could it be a deficiency?",
+        "moet ze er dan ook magnesium bij nemen?",
         # round 15: one's own diet, then whether one needs it
         "wij eten geen vlees, hebben we dan extra vitamine D nodig?",
         "I'm vegan, do I need a supplement?",
@@ -261,6 +269,9 @@ def test_requests_for_personal_advice_are_recognised(text):
         # that says it is general
         "Kan mijn dokter een vitamine D-tekort in mijn bloed zien?",
         "in het algemeen: verlagen medicijnen je magnesium?",
+        # who is generally short, and a cause asked without own complaints
+        "kunnen ouderen dan sneller een tekort hebben?",
+        "kan dat door te weinig zon komen?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):

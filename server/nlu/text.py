@@ -592,7 +592,7 @@ _OWN_DIET = re.compile(
 )
 #: "moet zij dan …", "should he …": a decision for one person in particular.
 _SOMEONE_DECIDES = re.compile(
-    r"\b(?:moet|mag|kan|zou)\s+(?:hij|zij)\b|\b(?:should|can)\s+(?:he|she)\b",
+    r"\b(?:moet|mag|kan|zou)\s+(?:hij|zij|ze)\b|\b(?:should|can)\s+(?:he|she)\b",
     re.IGNORECASE,
 )
 #: "Is het verstandig/veilig/slim …", "is dat te laag", "kan dat kwaad".
@@ -659,8 +659,10 @@ _OWN_COMPLAINT = re.compile(
     r"[^.?!]{0,40}\b(?:moe\w*|vermoeid\w*"
     r"|kramp\w*|hoofdpijn|somber\w*|slecht|prikkelbaar|trill\w*|spierpijn|koud\w*"
     r"|duizelig|lusteloos|futloos|uitgeput|klachten)"
-    r"|\b(?:i'm|i am|i feel|i have|i get|i've been)\b[^.?!]{0,30}\b(?:tired"
-    r"|exhausted|cramps?|headaches?|low|moody|shaky|fatigued?)\b",
+    r"|\b(?:i'm|i am|i feel|i have|i get|i've been|i've got|i keep (?:getting|having))"
+    r"\b[^.?!]{0,30}\b(?:tired"
+    r"|exhausted|cramps?|headaches?|low|moody|shaky|fatigued?|twitch\w*"
+    r"|spasms?)\b",
     re.IGNORECASE,
 )
 _DIAGNOSIS_ASKED = re.compile(
@@ -671,7 +673,17 @@ _DIAGNOSIS_ASKED = re.compile(
     r"(?:laten\s+)?(?:testen|prikken|meten|onderzoeken|nakijken|checken)\b"
     r"|\bshould i\s+(?:get|have|be)\s+(?:\w+\s+){0,2}?(?:test\w*|checked)\b"
     r"|\b(?:is|zijn)\s+(?:dat|het|da|die)\s+(?:\w+\s+)?(?:een\s+)?(?:teken van"
-    r"|tekort\b)",
+    r"|tekort\b)"
+    # "kan dat door magnesium komen?", "is it magnesium deficiency?"
+    r"|\b(?:kan|zou|kon)\s+(?:dat|het|da)\s+(?:\w+\s+){0,3}?(?:komen|liggen)\b"
+    r"|\b(?:is|could)\s+(?:it|that|this)\s+(?:be\s+)?(?:a\s+)?(?:\w+\s+)?"
+    r"(?:deficien\w*|shortage|lack)",
+    re.IGNORECASE,
+)
+#: "kan ze een tekort hebben?": whether someone in particular is short.
+_THEIR_SHORTAGE = re.compile(
+    r"\b(?:kan|zou|kon)\s+(?:hij|zij|ze)\s+(?:\w+\s+){0,3}?"
+    r"(?:\w+[- ]?)?(?:tekort\w*|te weinig)\b[^.?!]{0,20}\bhebben\b",
     re.IGNORECASE,
 )
 #: "Heb ik in de winter sneller een tekort?" asks about a risk, generally.
@@ -800,6 +812,9 @@ def asks_personal_advice(text: str) -> bool:
     ):
         return True
     if _ADVICE_ME.search(asked):
+        return True
+    if _RELATIVE.search(text) and _THEIR_SHORTAGE.search(asked):
+        # "Mijn dochter … heeft vaak hoofdpijn. Kan ze een tekort hebben?"
         return True
     if (about_ours or situation) and _OPINION.search(asked):
         return True
