@@ -488,16 +488,19 @@ _SUMMARY = re.compile(
     r"|sum (?:it|that) up|in short)\b",
     re.IGNORECASE,
 )
+#: At most this many words make such a request ("geef me de korte versie").
+MAX_SUMMARY_WORDS = 6
 #: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?").
 _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b", re.IGNORECASE)
 #: "en bij een vitamine D-tekort?", "and for magnesium?": the same for another.
 _AND_FOR = re.compile(
     r"^\W*(?:en|and|maar)\s+(?:bij|voor|met|for|with|at)\b", re.IGNORECASE
 )
-#: The two nutrients the article is about, and the others it names.
+#: The two nutrients the article is about.
 _SHARED_NUTRIENT = re.compile(
     r"\b(?:magnes\w*|vit(?:amine?)?\.?\s*d\b|d3\b)", re.IGNORECASE
 )
+#: The other nutrients it names, each with a topic or answer of its own.
 _OTHER_NUTRIENT_NAMED = re.compile(r"\b(?:k2|calci\w*|fosfa\w*)\b", re.IGNORECASE)
 
 
@@ -537,7 +540,7 @@ def resolve(
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
     nlu_topic = _confident_topic(ranking)
-    if _SUMMARY.search(text) and len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS + 2:
+    if _SUMMARY.search(text) and len(re.findall(r"\w+", text)) <= MAX_SUMMARY_WORDS:
         # "tl;dr?", "geef me de korte versie": the short answer again
         return Resolution(last.id)
     if (

@@ -540,6 +540,23 @@ def test_a_story_about_ours_then_a_question_about_another_nutrient_is_off_domain
     )
 
 
+def test_the_advice_rules_floor_is_what_the_context_treats_as_sure():
+    # faq.context.asks_what_the_answer_named answers an advice reading below
+    # SURE_REFUSAL_CONFIDENCE from the last answer; the advice rules must lift
+    # every request they catch at least that high, in code and in config.yml
+    import yaml
+
+    from faq.context import SURE_REFUSAL_CONFIDENCE
+    from faq.settings import PROJECT_DIR
+
+    assert ModelSettings().dose_confidence >= SURE_REFUSAL_CONFIDENCE
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text(encoding="utf-8"))
+    classifier = next(
+        c for c in config["pipeline"] if c["name"].endswith("FaqIntentClassifier")
+    )
+    assert classifier.get("dose_confidence", 0.9) >= SURE_REFUSAL_CONFIDENCE
+
+
 def test_thanks_with_a_goodbye_is_a_goodbye_and_a_thumbs_up_is_thanks():
     texts, labels = training_lists()
     extra = {
