@@ -69,7 +69,7 @@ test-browser: train ## the website widget in headless Chromium against the real 
 web: install ## serve the demo page with the chat widget on http://127.0.0.1:8080 (Rasa: make run)
 	@scripts/web.sh
 
-tune: install ## choose the fallback thresholds on 5-fold CV of data/nlu; TUNE_ARGS=--write sets them
+tune: install ## choose the fallback thresholds on 5-fold CV of data/nlu, five seeds; TUNE_ARGS=--write sets them
 	$(PY) -m tools.tune_thresholds $(TUNE_ARGS)
 
 stack: train ## production shape on loopback: PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx (:8088)
