@@ -12,7 +12,7 @@ import abc
 import contextvars
 import functools
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Text
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -67,6 +67,14 @@ def topic_button(topic: Topic) -> Dict[Text, Text]:
     return {"title": topic.title, "payload": topic_payload(topic.id)}
 
 
+def intent_ranking(tracker: Tracker) -> List[Tuple[Text, float]]:
+    """Returns the latest message's NLU ranking as (intent, confidence), best first."""
+    return [
+        (str(entry.get("name")), float(entry.get("confidence") or 0.0))
+        for entry in (tracker.latest_message or {}).get("intent_ranking") or []
+    ]
+
+
 def ranked_content_topics(
     tracker: Tracker, content: Content, exclude: Iterable[Text] = ()
 ) -> List[Topic]:
@@ -81,15 +89,13 @@ def ranked_content_topics(
         Topics whose intent confidence is at least the configured minimum.
     """
     excluded = set(exclude)
-    ranking = tracker.latest_message.get("intent_ranking") or []
     topics = []
-    for entry in ranking:
-        name = entry.get("name")
-        topic = content.topic(name) if isinstance(name, str) else None
+    for name, confidence in intent_ranking(tracker):
+        topic = content.topic(name)
         if (
             topic
             and topic.id not in excluded
-            and (entry.get("confidence") or 0.0) >= config.SUGGESTION_MIN_CONFIDENCE
+            and confidence >= config.SUGGESTION_MIN_CONFIDENCE
         ):
             topics.append(topic)
     return topics
@@ -239,15 +245,11 @@ class TopicAction(Action, metaclass=abc.ABCMeta):
         text = message_text(tracker)
         if text.startswith("/"):
             return None  # a button says exactly what it wants
-        ranking = [
-            (str(entry.get("name")), float(entry.get("confidence") or 0.0))
-            for entry in (tracker.latest_message or {}).get("intent_ranking") or []
-        ]
         return resolve(
             text,
             tracker.get_slot(SLOT_LAST_TOPIC),
             self.content,
-            ranking,
+            intent_ranking(tracker),
             unsure,
             refused,
         )

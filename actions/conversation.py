@@ -17,6 +17,7 @@ from actions.base import (
     SLOT_LAST_TOPIC,
     SLOT_OFFERED_TOPIC,
     TopicAction,
+    intent_ranking,
     message_text,
     ranked_content_topics,
     topic_button,
@@ -82,14 +83,11 @@ class ActionPersonalAdvice(AnswerTopicAction):
         """Sends the refusal plus an offer of the closest general topic."""
         text = tracker.latest_message.get("text") or ""
         last = self.content.topic(tracker.get_slot(SLOT_LAST_TOPIC) or "")
-        ranking = [
-            (str(entry.get("name")), float(entry.get("confidence") or 0.0))
-            for entry in tracker.latest_message.get("intent_ranking") or []
-        ]
-        if asks_what_the_answer_named(text, last, self.content, ranking):
+        if last is not None and asks_what_the_answer_named(
+            text, last, self.content, intent_ranking(tracker)
+        ):
             # "welke medicijnen dan?" after the answer that names medicines:
             # which ones the article means, answered from the article
-            assert last is not None
             return self.answer_from_context(dispatcher, Resolution(last.id))
         candidates = ranked_content_topics(tracker, self.content, exclude=["bronnen"])
         if last is not None and continues_last_topic(text, last.id):

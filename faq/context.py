@@ -750,7 +750,7 @@ _FIRST_PERSON = re.compile(
 
 def asks_what_the_answer_named(
     text: Text,
-    last: Optional[Topic],
+    last: Topic,
     content: Content,
     ranking: Sequence[Tuple[Text, float]],
 ) -> bool:
@@ -764,7 +764,7 @@ def asks_what_the_answer_named(
     at most four words that says nothing about the visitor, and it takes up
     a word of the last answer.
     """
-    if last is None or not ranking or ranking[0][1] >= SURE_REFUSAL_CONFIDENCE:
+    if not ranking or ranking[0][1] >= SURE_REFUSAL_CONFIDENCE:
         return False
     return (
         len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS

@@ -472,9 +472,11 @@ def answer_intent(
         return "bedankt" if closes else "hulp"
     if intent == "persoonlijk_advies":
         last = content.topic(state.last_topic) if state.last_topic else None
-        if asks_what_the_answer_named(text, last, content, ranking or ()):
+        if last is not None and asks_what_the_answer_named(
+            text, last, content, ranking or ()
+        ):
             state.offered_topic = None
-            return state.last_topic or FALLBACK
+            return last.id
         leans = continues_last_topic(text, state.last_topic)
         state.offered_topic = state.last_topic if leans else best_content
         return intent
