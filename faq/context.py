@@ -540,12 +540,16 @@ def resolve(
     elliptical = is_elliptical(text)
     kinds = kinds_in(text)
     nlu_topic = _confident_topic(ranking)
-    if _SUMMARY.search(text) and len(re.findall(r"\w+", text)) <= MAX_SUMMARY_WORDS:
+    # the NLU's top intent at each level of certainty the rules below ask for
+    sure_refusal = _sure_intent(ranking, SURE_REFUSAL_CONFIDENCE) is not None
+    sure_of_last = _sure_intent(ranking, SURE_LAST_CONFIDENCE) == last.id
+    word_count = len(_words(text))
+    if _SUMMARY.search(text) and word_count <= MAX_SUMMARY_WORDS:
         # "tl;dr?", "geef me de korte versie": the short answer again
         return Resolution(last.id)
     if (
         last.id == "bronnen"
-        and len(re.findall(r"\w+", text)) <= MAX_ELLIPTICAL_WORDS
+        and word_count <= MAX_ELLIPTICAL_WORDS
         and _WHICH_SOURCE.search(text)
     ):
         # "welke gaat over de zon?": which of the sources just listed
@@ -583,7 +587,7 @@ def resolve(
         and not _OTHER_NUTRIENT_NAMED.search(text)
         and set(kinds) <= {"tekort"}
         and is_elliptical(text, nutrient_allowed=True)
-        and not (refused and ranking and ranking[0][1] >= SURE_REFUSAL_CONFIDENCE)
+        and not (refused and sure_refusal)
     ):
         # "kan het ook vitamine D zijn?" after the symptoms: an answer about
         # both nutrients (no counterpart topic) already covers the other one
@@ -603,7 +607,7 @@ def resolve(
             return None
     else:
         if (
-            len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS
+            word_count <= MAX_ALSO_WORDS
             and _ALSO_REACTION.search(text)
             and "omgekeerd" not in kinds
             and echoes_last_answer(text, last, content)
@@ -618,12 +622,7 @@ def resolve(
             # a route it names ("waarom dan niet via de zon?") still leads there
             return Resolution(last.id)
         targets = [(last.follow_ups[k], k) for k in kinds if k in last.follow_ups]
-        if (
-            targets
-            and ranking
-            and ranking[0][0] == last.id
-            and ranking[0][1] >= SURE_LAST_CONFIDENCE
-        ):
+        if targets and sure_of_last:
             # "en mensen die weinig buiten komen?" after the risk groups: the
             # NLU is sure it is still about them, whatever the kind suggests
             return Resolution(last.id)
@@ -638,11 +637,12 @@ def resolve(
         return Resolution(last.id)
     ranked = [name for name, _ in candidates(ranking)]
     if refused:
-        sure = bool(ranking) and ranking[0][1] >= SURE_REFUSAL_CONFIDENCE
         if last.id in ranked[:2] or (
             elliptical
             and not kinds
-            and (_DEMONSTRATIVE.search(text) or (_points_back(text) and not sure))
+            and (
+                _DEMONSTRATIVE.search(text) or (_points_back(text) and not sure_refusal)
+            )
         ):
             # "wat is het verschil tussen die twee?": it names no subject of
             # its own, so it can only be about what was just said; a bare
@@ -656,7 +656,7 @@ def resolve(
     # after the blood test): a short elliptical message stays with it
     if (elliptical or not kinds) and (
         last.id in ranked[:NEAR_CANDIDATES]
-        or (elliptical and len(re.findall(r"\w+", text)) <= MAX_SAME_TOPIC_WORDS)
+        or (elliptical and word_count <= MAX_SAME_TOPIC_WORDS)
     ):
         return Resolution(last.id)
     near = {last.id, *last.follow_ups.values(), *last.related}
@@ -676,12 +676,17 @@ SURE_LAST_CONFIDENCE = 0.85
 SURE_REFUSAL_CONFIDENCE = 0.9
 
 
+def _sure_intent(ranking: Sequence[Tuple[Text, float]], level: float) -> Optional[Text]:
+    """Returns the NLU's top intent when its confidence reaches ``level``."""
+    if ranking and ranking[0][1] >= level:
+        return ranking[0][0]
+    return None
+
+
 def _confident_topic(ranking: Sequence[Tuple[Text, float]]) -> Optional[Text]:
     """Returns the NLU's intent when it is a content topic it is sure enough of."""
-    if ranking and ranking[0][0] in CONTENT_TOPIC_IDS:
-        name, confidence = ranking[0]
-        return name if confidence >= NLU_CHOICE_CONFIDENCE else None
-    return None
+    name = _sure_intent(ranking, NLU_CHOICE_CONFIDENCE)
+    return name if name in CONTENT_TOPIC_IDS else None
 
 
 def _near(topic: Topic) -> FrozenSet[Text]:
@@ -764,10 +769,10 @@ def asks_what_the_answer_named(
     at most four words that says nothing about the visitor, and it takes up
     a word of the last answer.
     """
-    if not ranking or ranking[0][1] >= SURE_REFUSAL_CONFIDENCE:
+    if not ranking or _sure_intent(ranking, SURE_REFUSAL_CONFIDENCE):
         return False
     return (
-        len(re.findall(r"\w+", text)) <= MAX_ALSO_WORDS
+        len(_words(text)) <= MAX_ALSO_WORDS
         and not _FIRST_PERSON.search(text)
         and echoes_last_answer(text, last, content)
     )
