@@ -747,10 +747,10 @@ def _points_back(text: Text) -> bool:
     )
 
 
-#: Words about oneself: then a question is never taken for one about the answer.
-_FIRST_PERSON = re.compile(
-    r"\b(?:ik|mijn|m'n|me|mij|wij|we|ons|onze|i|i'm|my|our)\b", re.IGNORECASE
-)
+#: Words about oneself (Dutch and English); the advice rules use them too.
+FIRST_PERSON = r"(?:ik|mijn|m'n|mn|me|mij|wij|we|ons|onze|i|i'm|my|our)"
+#: Then a question is never taken for one about the answer.
+_FIRST_PERSON = re.compile(rf"\b{FIRST_PERSON}\b", re.IGNORECASE)
 
 
 def asks_what_the_answer_named(

@@ -23,7 +23,7 @@ from typing import List, Tuple
 
 from rapidfuzz.distance import OSA
 
-from faq.context import asks_why
+from faq.context import FIRST_PERSON, asks_why
 
 #: HTML/XML tags, HTML comments and whole <script>/<style> elements.
 _HTML_BLOCKS = re.compile(
@@ -572,11 +572,8 @@ _IN_GENERAL = re.compile(
     r"\b(?:in het algemeen|algemeen gesproken|in general|generally speaking)\b",
     re.IGNORECASE,
 )
-#: Words about the asker or their own people ("ik", "mijn", "my").
-_SELF_WORD = re.compile(
-    r"\b(?:ik|mijn|m'n|mn|me|mij|wij|we|ons|onze|i|my|our|hij|zij|ze)\b",
-    re.IGNORECASE,
-)
+#: Words about the asker or their own people ("ik", "mijn", "my", "zij").
+_SELF_WORD = re.compile(rf"\b(?:{FIRST_PERSON}|hij|zij|ze)\b", re.IGNORECASE)
 #: "heb ik dan een supplement nodig?", "do I need extra?": a need of one's own.
 _NEED_ME = re.compile(
     r"\b(?:heb|hebben|heeft)\s+(?:ik|we|wij|hij|zij|ze)\s+(?:\w+\s+){0,5}?nodig\b"
