@@ -212,35 +212,43 @@ def test_choose_rule_trades_wrong_answers_against_correct_ones():
     assert free.threshold == -math.inf
 
 
-def test_out_of_fold_rankings_never_predict_their_own_training_text():
-    texts = [f"tekst {i}" for i in range(10)]
-    labels = ["a", "b"] * 5
-    seen = []
+#: Ten toy examples of two intents for the cross-validation helpers.
+TOY_TEXTS = [f"tekst {i}" for i in range(10)]
+TOY_LABELS = ["a", "b"] * 5
+
+
+def toy_fit_predict(held_out: list):
+    """A fit_predict that checks train and test never overlap; logs each test fold."""
 
     def fit_predict(train_x, train_y, test_x):
         assert not set(train_x) & set(test_x)
-        seen.extend(test_x)
+        held_out.append(tuple(test_x))
         return [[(train_y[0], 1.0)] for _ in test_x]
 
+    return fit_predict
+
+
+def test_out_of_fold_rankings_never_predict_their_own_training_text():
+    texts, labels = TOY_TEXTS, TOY_LABELS
+    held_out: list = []
+    fit_predict = toy_fit_predict(held_out)
+
     rankings, folds = tt.out_of_fold_rankings(texts, labels, fit_predict, folds=5)
+    seen = [text for fold in held_out for text in fold]
     assert sorted(seen) == sorted(texts)
     assert len(rankings) == 10 and all(rankings)
     assert sorted(set(folds)) == [0, 1, 2, 3, 4]
 
 
 def test_repeated_rankings_predict_every_text_once_per_seed():
-    texts = [f"tekst {i}" for i in range(10)]
-    labels = ["a", "b"] * 5
-    splits = []
-
-    def fit_predict(train_x, train_y, test_x):
-        assert not set(train_x) & set(test_x)
-        splits.append(tuple(sorted(test_x)))
-        return [[(train_y[0], 1.0)] for _ in test_x]
+    texts, labels = TOY_TEXTS, TOY_LABELS
+    held_out: list = []
+    fit_predict = toy_fit_predict(held_out)
 
     rankings, expected = tt.repeated_out_of_fold_rankings(
         texts, labels, fit_predict, seeds=(1, 2, 3)
     )
+    splits = [tuple(sorted(fold)) for fold in held_out]
     assert len(rankings) == len(expected) == 30
     assert expected == labels * 3
     # each seed shuffles the folds differently

@@ -791,8 +791,7 @@ def asks_personal_advice(text: str) -> bool:
         return False
     personal = (_PREGNANCY, _INFANT, _MEDICINE, _CONDITION)
     service = (
-        _SERVICE.search(asked)
-        or (_BARE_QUESTION.fullmatch(asked.strip()) and _SERVICE.search(text))
+        _SERVICE.search(asked) or (_story_decides(asked) and _SERVICE.search(text))
     ) and not any(p.search(text) for p in personal)
     if service or asks_only_about_other_nutrients(text):
         # "Kan ik een medewerker spreken?", "Welke voeding bevat het meeste
@@ -930,6 +929,15 @@ _BARE_QUESTION = re.compile(
 )
 
 
+def _story_decides(asked: str) -> bool:
+    """Returns whether the question part is bare, so the story says its subject.
+
+    "Ik heb badkristallen besteld maar kreeg olie. Wat nu?": the question
+    names nothing; the order in the story is what it is about.
+    """
+    return bool(_BARE_QUESTION.fullmatch(asked.strip()))
+
+
 def asks_customer_service(text: str) -> bool:
     """Returns whether the question is about an order, delivery or account.
 
@@ -937,9 +945,7 @@ def asks_customer_service(text: str) -> bool:
     form of magnesium but asks the shop, not the article.
     """
     asked = _question_part(text)
-    if _BARE_QUESTION.fullmatch(asked.strip()):
-        # "Ik heb badkristallen besteld maar kreeg olie. Wat nu?": the story
-        # says what the bare question is about
+    if _story_decides(asked):
         return bool(_SERVICE.search(text))
     return bool(_SHOP_REQUEST.search(asked))
 
