@@ -29,6 +29,7 @@ from faq.context import (
     Resolution,
     asks_what_the_answer_named,
     continues_last_topic,
+    greeting_topic,
     is_closing_no,
 )
 from faq.privacy import mask_id
@@ -147,6 +148,25 @@ class ActionDecline(TopicAction):
         else:
             self.reply(dispatcher, "hulp", response="utter_ontkennen")
         return [SlotSet(SLOT_OFFERED_TOPIC, None)]
+
+
+class ActionGreet(TopicAction):
+    """Greets, or says goodbye to a closing "dag!" after an answer."""
+
+    def name(self) -> Text:
+        """Unique identifier of the action."""
+        return "action_groet"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        """Sends the greeting, or the goodbye when the answer came first."""
+        topic = greeting_topic(message_text(tracker), tracker.get_slot(SLOT_LAST_TOPIC))
+        self.reply(dispatcher, topic, response=f"utter_{topic}")
+        return []
 
 
 class ActionHelp(TopicAction):

@@ -925,6 +925,25 @@ def acknowledgement_topic(text: Text) -> Optional[Text]:
     return "afscheid" if any(w in _ACK_BYE for w in words) else "bedankt"
 
 
+#: "Dag" greets and says goodbye alike; after an answer it says goodbye.
+_DAG = frozenset("dag daag dagdag".split())
+#: Words that may follow a closing "dag" ("dag hé", "dag hoor", "dag allemaal").
+_DAG_TAIL = frozenset("hé he hè hoor dan nog allemaal".split())
+
+
+def greeting_topic(text: Text, last_topic: Optional[Text]) -> Text:
+    """Returns ``afscheid`` for a closing "dag" after an answer, else ``groet``.
+
+    "Dag!" opens a conversation and ends one. Once the assistant has
+    answered, a message whose last word is "dag" ("oké interessant. dag!",
+    "dag hé") ends it; at the start, or with any other greeting, it greets.
+    """
+    words = _words(text)
+    while words and words[-1] in _DAG_TAIL:
+        words.pop()
+    return "afscheid" if last_topic and words and words[-1] in _DAG else "groet"
+
+
 def is_acknowledgement(text: Text) -> bool:
     """Returns whether a message only acknowledges an answer (see above)."""
     return acknowledgement_topic(text) is not None

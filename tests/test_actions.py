@@ -19,6 +19,7 @@ from actions.base import DEFAULT_SUGGESTIONS
 from actions.conversation import (
     ActionCustomerService,
     ActionDecline,
+    ActionGreet,
     ActionHelp,
     ActionKnowledgeBase,
     ActionPersonalAdvice,
@@ -703,6 +704,22 @@ async def test_fallback_acknowledges_a_bare_ok_after_an_answer(dispatcher, domai
     assert message["custom"]["topic"] == "bedankt"
     assert message["response"] == "utter_oke"
     assert slot(events, "laatste_topic") == "<not set>"  # the last topic stays
+
+
+@pytest.mark.parametrize(
+    "last, topic, response",
+    [(None, "groet", "utter_groet"), ("vitamine_k2", "afscheid", "utter_afscheid")],
+)
+async def test_dag_greets_at_the_start_and_says_goodbye_after_an_answer(
+    last, topic, response, dispatcher, domain
+):
+    slots = {"laatste_topic": last} if last else {}
+    tracker = make_tracker("groet", slots=slots, text="dag!")
+    _, message = await run(ActionGreet(), dispatcher, tracker, domain)
+
+    assert message["custom"]["topic"] == topic
+    assert message["response"] == response
+    assert message["custom"]["sources"] == []
 
 
 async def test_ok_with_a_goodbye_after_an_answer_says_goodbye(dispatcher, domain):

@@ -14,6 +14,7 @@ from faq.context import (
     answer_words,
     asks_what_the_answer_named,
     echoes_last_answer,
+    greeting_topic,
     is_acknowledgement,
     is_closing_no,
     is_elliptical,
@@ -1050,3 +1051,20 @@ def test_short_fragments_lean_on_the_last_answer(content):
     refused = [("buiten_domein", 0.6)]
     resolution = resolve("how so?", "magnesium_vormen", content, refused, True)
     assert resolution is not None and resolution.topic == "magnesium_vormen"
+
+
+@pytest.mark.parametrize(
+    "text, last, topic",
+    [
+        ("dag!", "vitamine_k2", "afscheid"),
+        ("oké interessant. dag!", "tekort_symptomen", "afscheid"),
+        ("dag hé", "magnesium_voeding", "afscheid"),
+        ("daag", "bronnen", "afscheid"),
+        ("dag!", None, "groet"),  # the opening "dag" greets
+        ("hallo", "vitamine_k2", "groet"),
+        ("goedendag", "vitamine_k2", "groet"),
+        ("dag, ik heb nog een vraag", "vitamine_k2", "groet"),
+    ],
+)
+def test_a_closing_dag_after_an_answer_says_goodbye(text, last, topic):
+    assert greeting_topic(text, last) == topic

@@ -73,6 +73,7 @@ from faq.context import (
     acknowledgement_topic,
     asks_what_the_answer_named,
     continues_last_topic,
+    greeting_topic,
     is_closing_no,
     nutrient_follow_up,
     resolve,
@@ -470,6 +471,8 @@ def answer_intent(
         closes = not state.offered_topic and state.last_topic and is_closing_no(text)
         state.offered_topic = None
         return "bedankt" if closes else "hulp"
+    if intent == "groet":  # action_groet
+        return greeting_topic(text, state.last_topic)
     if intent == "persoonlijk_advies":
         last = content.topic(state.last_topic) if state.last_topic else None
         if last is not None and asks_what_the_answer_named(
