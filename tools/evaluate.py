@@ -241,6 +241,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " training data)",
                 HELDOUT_DIR / "round17.yml",
             ),
+            (
+                "dev_round18",
+                "eighteenth development set, conversations (openings are"
+                " training data)",
+                HELDOUT_DIR / "round18.yml",
+            ),
         )
     ),
     *(
@@ -250,7 +256,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopq"
+        for x in "bcdefhijklmnopqr"
     ),
 )
 
