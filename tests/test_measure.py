@@ -615,7 +615,7 @@ def test_every_set_file_exists_and_loads():
         assert (
             len(singles) > 100
             or spec.name == "dev_context"
-            or (spec.name.startswith("dev_round"))
+            or spec.name.startswith("dev_round")
         )
 
 
