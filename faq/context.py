@@ -599,7 +599,7 @@ def resolve(
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
         if not (unplaced and is_elliptical(text, nutrient_allowed=True)):
-            if unplaced and (
+            if unplaced and not (refused and sure_refusal) and (
                 echoes_last_answer(text, last, content)
                 or _prefers_last(text, last, ranking)
             ):

@@ -217,6 +217,9 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         # round 15: one's own diet, then whether one needs it
         "wij eten geen vlees, hebben we dan extra vitamine D nodig?",
         "I'm vegan, do I need a supplement?",
+        # round 18: a short question about one's medicines stays advice
+        "magnesium met mijn maagzuurremmers?",
+        "ik slik plaspillen, ook magnesium?",
     ],
 )
 def test_requests_for_personal_advice_are_recognised(text):
@@ -272,6 +275,8 @@ def test_requests_for_personal_advice_are_recognised(text):
         # who is generally short, and a cause asked without own complaints
         "kunnen ouderen dan sneller een tekort hebben?",
         "kan dat door te weinig zon komen?",
+        # round 18: whether medicines raise the need, with nobody taking them
+        "Kunnen bepaalde medicijnen de magnesiumbehoefte verhogen?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):

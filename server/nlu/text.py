@@ -853,7 +853,8 @@ def asks_personal_advice(text: str) -> bool:
     if not situation:
         return own and (wise or decide_take)
     short = len(re.findall(r"\w+", text)) <= 8
-    if short and about_ours and (_RELATIVE.search(text) or _MEDICINE.search(text)):
+    taken = _MEDICINE.search(text) and _HAS.search(text)
+    if short and about_ours and (_RELATIVE.search(text) or taken):
         return True
     return decide or wise or bool(_NEED.search(asked))
 
