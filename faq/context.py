@@ -599,9 +599,16 @@ def resolve(
         # A short follow-up that names its nutrient: only when the NLU was
         # unsure, and then only its own ranking near the last topic decides.
         if not (unplaced and is_elliptical(text, nutrient_allowed=True)):
-            if unplaced and not (refused and sure_refusal) and (
-                echoes_last_answer(text, last, content)
-                or _prefers_last(text, last, ranking)
+            # a sure refusal of a whole question ("en hoeveel koffie per dag
+            # is gezond?") stands; a bare "en koffie?" still takes the word up
+            bare = word_count <= MAX_ALSO_WORDS
+            if (
+                unplaced
+                and (bare or not (refused and sure_refusal))
+                and (
+                    echoes_last_answer(text, last, content)
+                    or _prefers_last(text, last, ranking)
+                )
             ):
                 return Resolution(last.id)
             return None

@@ -902,6 +902,19 @@ def test_a_sure_refusal_is_not_kept_by_a_bare_and(content):
     assert kept is not None and kept.topic == "vitamine_k2"
 
 
+def test_a_sure_refusal_of_a_full_question_is_not_kept_by_an_echo(content):
+    # round 18: "koffie" is in the answer, but the question asks about coffee
+    text = "en hoeveel koffie per dag is gezond?"
+    sure = [("buiten_domein", 0.94), ("magnesium_voeding", 0.02)]
+    assert resolve(text, "magnesium_voeding", content, sure, refused=True) is None
+    unsure = [("buiten_domein", 0.6), ("magnesium_voeding", 0.1)]
+    kept = resolve(text, "magnesium_voeding", content, unsure, refused=True)
+    assert kept is not None and kept.topic == "magnesium_voeding"
+    # a bare echo is elliptical and stays, however sure the refusal
+    bare = resolve("en koffie?", "magnesium_voeding", content, sure, refused=True)
+    assert bare is not None and bare.topic == "magnesium_voeding"
+
+
 def test_an_english_as_well_reacts_to_the_last_answer(content):
     resolution = resolve(
         "the kidneys as well?",
