@@ -47,7 +47,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|niet lust|niet lekker vind\w*|niet (?:graag )?eet|niet (?:wil|kan) eten"
         r"|(?:don't|do not) like"
         r"|als dat niet lukt|als het niet lukt|lukt dat niet|zon niet schijnt"
-        r"|geen zon|zonder zon|prevent\w*"
+        r"|geen zon|zonder zon|prevent\w*|alternatie\w*"
+        r"|(?:als|as) (?:\w+ ){1,3}(?:niet|nie|ni|nooit) buiten"
         r"|what (?:can|could|should|do) (?:i|you|we|one) do"
         r"|how (?:do|can) (?:i|you|we) get (?:it|enough|them))\b",
         "vaststellen": r"\b(?:vast ?(?:te )?stellen|vastgesteld|stel\w*\b.*\bvast"
@@ -221,7 +222,8 @@ _ALSO_IF_CLAUSE = re.compile(
 #: "dus meer slikken helpt niet?", "so it doesn't work without?": a check of
 #: the conclusion of the last answer, not a question about another side.
 _CONCLUSION_CHECK = re.compile(
-    r"^\W*(?:dus|so)\b.*\b(?:niet|nie|geen|not|no|never|doesn'?t|don'?t)\b",
+    r"^\W*(?:dus|so)\b.*\b(?:niet|nie|geen|niks|niets|not|no|never|nothing"
+    r"|doesn'?t|don'?t)\b",
     re.IGNORECASE,
 )
 #: "dus een tekort aan de een geeft een tekort aan de ander?": a check of what
@@ -295,7 +297,7 @@ _ASKS_WHO = re.compile(
 
 #: "als eten niet genoeg is?": the route named is the condition, not the ask.
 _ROUTE_FAILS = re.compile(
-    r"\b(?:(?:als|as) (?:\w+ ){1,4}(?:niet|nie|ni) (?:genoeg|voldoende|lukt)"
+    r"\b(?:(?:als|as) (?:\w+ ){1,4}(?:niet|nie|ni) (?:genoeg|voldoende|lukt|buiten)"
     r"|if (?:\w+ ){1,4}(?:isn't|is not|aren't|doesn't|does not) (?:enough|work))\b",
     re.IGNORECASE,
 )
@@ -491,10 +493,10 @@ _SUMMARY = re.compile(
 #: At most this many words make such a request ("geef me de korte versie").
 MAX_SUMMARY_WORDS = 6
 #: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?").
-_ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b", re.IGNORECASE)
+_ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b|\bwel\W*$", re.IGNORECASE)
 #: "en bij een vitamine D-tekort?", "and for magnesium?": the same for another.
 _AND_FOR = re.compile(
-    r"^\W*(?:en|and|maar)\s+(?:bij|voor|met|for|with|at)\b", re.IGNORECASE
+    r"^\W*(?:en|and|maar)\s+(?:bij|voor|met|van|for|with|at|of)\b", re.IGNORECASE
 )
 #: The two nutrients the article is about.
 _SHARED_NUTRIENT = re.compile(
@@ -627,6 +629,14 @@ def resolve(
                 return None
             # the reason behind what was just said, not another side of it;
             # a route it names ("waarom dan niet via de zon?") still leads there
+            return Resolution(last.id)
+        if (
+            not kinds
+            and nlu_topic in last.counterparts.values()
+            and last.id in content.topics[nlu_topic].counterparts.values()
+        ):
+            # "haal je daar genoeg uit?" after the vitamin D food: it names no
+            # nutrient, so the NLU's other-nutrient reading cannot be meant
             return Resolution(last.id)
         targets = [(last.follow_ups[k], k) for k in kinds if k in last.follow_ups]
         if targets and sure_of_last:
@@ -881,7 +891,8 @@ _ACK_CORE = frozenset(
 _ACK_FILLER = frozenset(
     "ah oh o zo ik het dat is was je u wel hoor dan al nu even ff echt heel"
     " erg hè he hé lekker it got laat maar da s das good to know haha voor vooor"
-    " de info uitleg hulp antwoord antwoorden reactie moeite en and".split()
+    " de info uitleg hulp antwoord antwoorden reactie moeite en and"
+    " nog een goeie goede fijne prettige".split()
 )
 #: Words of a "no" that closes rather than declines ("nee hoor, dank je").
 _CLOSING_NO = frozenset(
@@ -894,6 +905,9 @@ def _words(text: Text) -> List[Text]:
     return [w.lower() for w in re.findall(r"\w+", text)]
 
 
+#: At most this many words make a bare acknowledgement ("bedankt en nog een
+#: goeie dag").
+MAX_ACK_WORDS = 6
 #: Goodbyes that may come with an acknowledgement ("oké doei").
 _ACK_BYE = frozenset(
     "doei doeii doeiii doeg dag daag bye ciao tot ziens later houdoe salukes"
@@ -924,7 +938,7 @@ def acknowledgement_topic(text: Text) -> Optional[Text]:
         return "bedankt"
     words = _words(text)
     if not (
-        0 < len(words) <= 5
+        0 < len(words) <= MAX_ACK_WORDS
         and any(w in _ACK_CORE for w in words)
         and all(w in _ACK_CORE or w in _ACK_FILLER or w in _ACK_BYE for w in words)
     ):

@@ -1081,3 +1081,54 @@ def test_short_fragments_lean_on_the_last_answer(content):
 )
 def test_a_closing_dag_after_an_answer_says_goodbye(text, last, topic):
     assert greeting_topic(text, last) == topic
+
+
+# ------------------------------------------------------------------ round 18
+
+
+@pytest.mark.parametrize(
+    "text, last, topic",
+    [
+        # a conclusion that the supplement does nothing checks the answer
+        (
+            "dus dan heb je niks aan je supplement?",
+            "magnesium_activeert_vitamine_d",
+            "magnesium_activeert_vitamine_d",
+        ),
+        # "en X wel?" after an answer about both nutrients: the same answer
+        ("en vitamine D wel?", "tekort_vaststellen", "tekort_vaststellen"),
+        ("en van vitamine d?", "tekort_symptomen", "tekort_symptomen"),
+        # not going outside makes the sun fail: the remedy
+        (
+            "en als je niet buiten komt?",
+            "vitamine_d_zonlicht",
+            "vitamine_d_supplementen",
+        ),
+        (
+            "wat is dan een alternatief",
+            "vitamine_d_zonlicht",
+            "vitamine_d_supplementen",
+        ),
+    ],
+)
+def test_round_18_follow_ups(content, text, last, topic):
+    ranking = [("nlu_fallback", 0.49), ("functie_vitamine_d", 0.2)]
+    resolution = resolve(text, last, content, ranking, unsure=True)
+    assert resolution is not None and resolution.topic == topic
+
+
+def test_a_follow_up_naming_no_nutrient_keeps_the_nutrient_of_the_answer(content):
+    # the NLU reads "genoeg uit" as the magnesium food question
+    ranking = [("magnesium_voeding", 0.54), ("meer", 0.21)]
+    kept = resolve("haal je daar genoeg uit?", "vitamine_d_voeding", content, ranking)
+    assert kept is not None and kept.topic == "vitamine_d_voeding"
+    # a counterpart that is also the next step stays the NLU's choice: the
+    # activation after the hormone
+    ranking = [("magnesium_activeert_vitamine_d", 0.8)]
+    moved = resolve("is het meteen actief?", "functie_vitamine_d", content, ranking)
+    assert moved is None or moved.topic == "magnesium_activeert_vitamine_d"
+
+
+def test_thanks_with_a_good_day_is_a_goodbye():
+    assert acknowledgement_topic("bedankt en nog een goeie dag") == "afscheid"
+    assert acknowledgement_topic("bedankt, nog een vraag") is None
