@@ -247,6 +247,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " training data)",
                 HELDOUT_DIR / "round18.yml",
             ),
+            (
+                "dev_round19",
+                "nineteenth development set, conversations (openings are"
+                " training data)",
+                HELDOUT_DIR / "round19.yml",
+            ),
         )
     ),
     *(
@@ -256,7 +262,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqr"
+        for x in "bcdefhijklmnopqrs"
     ),
 )
 
