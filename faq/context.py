@@ -57,6 +57,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"(?:\w+ ){0,2}achter"
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
         r"|bij wie (?:moet|kan|kun|laat|ga)|onderscheid\w*|bij twijfel"
+        r"|uit elkaar (?:te )?(?:houden|halen)|tell (?:them|it) apart"
         r"|(?:laten|dat|het|je) onderzoeken"
         r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
         r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken|beoordelen|bepalen"
@@ -160,7 +161,9 @@ _OTHER_SUBJECT = re.compile(
 NAMES_SERVICE = re.compile(
     r"\b(?:medewerker\w*|mens|persoon|klantenservice|klantendienst|jullie|iemand"
     r"|bestel\w*|retour\w*|lever\w*|pakket\w*|koop|kopen|gekocht|geld|klacht\w*"
-    r"|winkel|shop|human|person|agent|staff|someone|order\w*|buy)\b",
+    r"|winkel|shop|human|person|agent|staff|someone|order\w*|buy"
+    r"|bezorg\w*|geleverd|verzend\w*|verzonden|zending|pakje\w*|track\w*"
+    r"|terugbetal\w*|deliver\w*|shipp\w*|refund\w*)\b",
     re.IGNORECASE,
 )
 
@@ -229,7 +232,7 @@ _CONCLUSION_CHECK = re.compile(
 #: "dus een tekort aan de een geeft een tekort aan de ander?": a check of what
 #: the last answer said about the two nutrients together.
 _MUTUAL_CHECK = re.compile(
-    r"^\W*(?:dus|so)\b.*\b(?:de|het) (?:een|ene)\b.*\b(?:de|het) andere?\b"
+    r"\b(?:de|het) (?:een|ene)\b.*\b(?:de|het) andere?\b"
     r"|^\W*(?:dus|so)\b.*\bone\b.*\bthe other\b",
     re.IGNORECASE,
 )
@@ -502,6 +505,12 @@ _AND_FOR = re.compile(
 _SHARED_NUTRIENT = re.compile(
     r"\b(?:magnes\w*|vit(?:amine?)?\.?\s*d\b|d3\b)", re.IGNORECASE
 )
+#: "van wat, magnesium of D?": which of the two nutrients the answer meant.
+_WHICH_OF_BOTH = re.compile(
+    r"\b(?:magnes\w*|mg)\s+(?:of|or|en|and)\s+(?:vit(?:amine?)?\.?\s*)?d3?\b"
+    r"|\b(?:vit(?:amine?)?\.?\s*)?d3?\s+(?:of|or|en|and)\s+(?:magnes\w*|mg)\b",
+    re.IGNORECASE,
+)
 #: The other nutrients it names, each with a topic or answer of its own.
 _OTHER_NUTRIENT_NAMED = re.compile(r"\b(?:k2|calci\w*|fosfa\w*)\b", re.IGNORECASE)
 
@@ -577,10 +586,11 @@ def resolve(
     if _COMPARES_THOSE.search(text) and is_elliptical(text, nutrient_allowed=True):
         # "wat is het verschil tussen die twee?": two things the answer named
         return Resolution(last.id)
-    if (_CONCLUSION_CHECK.search(text) or _MUTUAL_CHECK.search(text)) and (
-        is_elliptical(text, nutrient_allowed=True)
-    ):
+    if _CONCLUSION_CHECK.search(text) and is_elliptical(text, nutrient_allowed=True):
         # "dus zonder magnesium werkt je supplement niet?"
+        return Resolution(last.id)
+    if _MUTUAL_CHECK.search(text) and word_count <= MAX_ELLIPTICAL_WORDS:
+        # "de een … de ander" points back to the two the answer was about
         return Resolution(last.id)
     if (
         not last.counterparts
@@ -593,6 +603,15 @@ def resolve(
     ):
         # "kan het ook vitamine D zijn?" after the symptoms: an answer about
         # both nutrients (no counterpart topic) already covers the other one
+        return Resolution(last.id)
+    if (
+        not last.counterparts
+        and word_count <= MAX_ALSO_WORDS + 1
+        and _WHICH_OF_BOTH.search(text)
+        and not kinds
+    ):
+        # "van wat, magnesium of D?" after the symptoms: which nutrient the
+        # answer about both meant
         return Resolution(last.id)
     # The NLU could not place it, but it takes up a word just said ("en koffie?"):
     # asked only once the message's own kinds have not decided.
@@ -613,6 +632,16 @@ def resolve(
                 )
             ):
                 return Resolution(last.id)
+            best = candidates(ranking)[:1]
+            if (
+                unsure
+                and kinds
+                and best
+                and last.follow_ups.get(kinds[0]) == best[0][0]
+            ):
+                # "wat zijn de gevolgen als ge te weinig hebt?" after the sun:
+                # the NLU's best guess is where the message's kind leads
+                return Resolution(best[0][0], kinds[0])
             return None
     else:
         if (

@@ -10,6 +10,7 @@ import yaml
 from faq.content import FOLLOW_UP_KINDS, ContentError, load_content
 from faq.context import (
     KIND_PATTERNS,
+    NAMES_SERVICE,
     acknowledgement_topic,
     answer_words,
     asks_what_the_answer_named,
@@ -23,6 +24,7 @@ from faq.context import (
     resolve,
 )
 from tests.helpers import ROOT
+from tools.baseline import ConversationState, answer_intent
 
 CONTENT_FILE = ROOT / "content" / "kennisbank.yml"
 
@@ -1132,3 +1134,54 @@ def test_a_follow_up_naming_no_nutrient_keeps_the_nutrient_of_the_answer(content
 def test_thanks_with_a_good_day_is_a_goodbye():
     assert acknowledgement_topic("bedankt en nog een goeie dag") == "afscheid"
     assert acknowledgement_topic("bedankt, nog een vraag") is None
+
+
+# ------------------------------------------------------------------ round 19
+
+
+def test_an_order_complaint_after_an_answer_is_not_a_follow_up(content):
+    # "badkristallen" is a form of magnesium, but the message is about delivery
+    text = "andere vraag, mijn badkristallen zijn nog steeds niet bezorgd"
+    assert NAMES_SERVICE.search(text)
+    state = ConversationState(last_topic="magnesium_vormen")
+    ranking = [("medewerker", 0.92), ("magnesium_vormen", 0.01)]
+    assert answer_intent("medewerker", text, state, ranking=ranking) == "medewerker"
+
+
+def test_an_unsure_question_goes_where_its_kind_and_the_nlu_agree(content):
+    text = "wat zijn de gevolgen als ge te weinig hebt?"
+    ranking = [
+        ("nlu_fallback", 0.51),
+        ("vitamine_d_tekort_gevolgen", 0.5),
+        ("disbalans_mg_d", 0.47),
+    ]
+    resolution = resolve(text, "vitamine_d_zonlicht", content, ranking, unsure=True)
+    assert resolution.topic == "vitamine_d_tekort_gevolgen"
+    # the NLU's best guess elsewhere: the context does not decide
+    other = [("nlu_fallback", 0.51), ("disbalans_mg_d", 0.5)]
+    assert resolve(text, "vitamine_d_zonlicht", content, other, unsure=True) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kan je door een tekort aan de een ook de ander tekort komen?",
+        "tekort aan het ene geeft tekort aan het andere?",
+    ],
+)
+def test_the_one_and_the_other_point_back_to_the_pair_just_explained(content, text):
+    ranking = [("tekort_symptomen", 0.81)]
+    resolution = resolve(text, "samenwerking_mg_d", content, ranking)
+    assert resolution.topic == "samenwerking_mg_d"
+
+
+def test_which_of_the_two_nutrients_stays_with_an_answer_about_both(content):
+    ranking = [("magnesium_vormen", 0.63), ("tekort_symptomen", 0.09)]
+    kept = resolve("van wat, magnesium of D?", "tekort_symptomen", content, ranking)
+    assert kept.topic == "tekort_symptomen"
+    # after an answer about one nutrient it is no follow-up
+    assert resolve("magnesium of D?", "vitamine_d_voeding", content, ranking) is None
+
+
+def test_telling_two_things_apart_asks_how_to_find_out():
+    assert "vaststellen" in kinds_in("hoe kunt ge dat uit elkaar houden?")
