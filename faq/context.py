@@ -659,10 +659,11 @@ def resolve(
             # the reason behind what was just said, not another side of it;
             # a route it names ("waarom dan niet via de zon?") still leads there
             return Resolution(last.id)
+        answered = ranking[0][0] if ranking else None
         if (
             not kinds
-            and nlu_topic in last.counterparts.values()
-            and last.id in content.topics[nlu_topic].counterparts.values()
+            and answered in last.counterparts.values()
+            and last.id in content.topics[answered].counterparts.values()
         ):
             # "haal je daar genoeg uit?" after the vitamin D food: it names no
             # nutrient, so the NLU's other-nutrient reading cannot be meant

@@ -1121,7 +1121,7 @@ def test_round_18_follow_ups(content, text, last, topic):
 
 def test_a_follow_up_naming_no_nutrient_keeps_the_nutrient_of_the_answer(content):
     # the NLU reads "genoeg uit" as the magnesium food question
-    ranking = [("magnesium_voeding", 0.54), ("meer", 0.21)]
+    ranking = [("magnesium_voeding", 0.49), ("meer", 0.3)]
     kept = resolve("haal je daar genoeg uit?", "vitamine_d_voeding", content, ranking)
     assert kept is not None and kept.topic == "vitamine_d_voeding"
     # a counterpart that is also the next step stays the NLU's choice: the
