@@ -217,6 +217,8 @@ def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):
         # round 15: one's own diet, then whether one needs it
         "wij eten geen vlees, hebben we dan extra vitamine D nodig?",
         "I'm vegan, do I need a supplement?",
+        # round 19: a dose that names ours as well as another stays advice
+        "hoeveel magnesium en zink moet ik per dag nemen?",
         # round 18: a short question about one's medicines stays advice
         "magnesium met mijn maagzuurremmers?",
         "ik slik plaspillen, ook magnesium?",
@@ -277,6 +279,10 @@ def test_requests_for_personal_advice_are_recognised(text):
         "kan dat door te weinig zon komen?",
         # round 18: whether medicines raise the need, with nobody taking them
         "Kunnen bepaalde medicijnen de magnesiumbehoefte verhogen?",
+        # round 19: a dose of another nutrient is outside the article
+        "hoeveel zink heb ik per dag nodig?",
+        "how much iron should I take?",
+        "hoeveel eiwit heb je nodig als je sport?",
     ],
 )
 def test_general_and_off_domain_questions_are_not_personal_advice(text):
@@ -525,6 +531,11 @@ def test_a_question_about_other_nutrients_only_is_off_domain():
         ("mag ik vitamine d en ijzer samen nemen", False),
         ("waarom d3 met k2", False),
         ("magnesium en calcium tegelijk?", False),
+        # round 19: protein is another nutrient; the proteins K2 activates
+        # are the article's
+        ("hoeveel eiwit heb je nodig om spieren op te bouwen", True),
+        ("is whey protein bad for you?", True),
+        ("welke eiwitten activeert het dan?", False),
     ],
 )
 def test_other_nutrients_only(text, other_only):

@@ -327,7 +327,8 @@ _OTHER_NUTRIENT = re.compile(
     r"\b(?:vit(?:amine?|amin|\.)?\s*-?(?:a|b\d{0,2}|c|e|k1)|b\d{1,2}|ijzer\w*|zink"
     r"|jodium|selenium|kalium|natrium|koper|chroom|foliumzuur|omega[\s-]?\d*"
     r"|visolie|krillolie|creatine|collageen|melatonine|probiotica|ashwagandha"
-    r"|biotine|q10|iron|zinc|iodine|folic)\b",
+    r"|biotine|q10|iron|zinc|iodine|folic|eiwit(?!ten\b)\w*|prote[iï]ne\w*|protein\w*"
+    r"|vezels|voedingsvezels|fib(?:er|re)s?)\b",
     re.IGNORECASE,
 )
 
@@ -776,14 +777,17 @@ def asks_personal_advice(text: str) -> bool:
         text: The cleaned message.
 
     Returns:
-        True for a dose (:func:`asks_for_dose`), a diagnosis, the assistant's
-        own advice, pregnancy/breastfeeding or a baby with a supplement, and
-        a personal situation with a request to decide.
+        True for a dose of magnesium, vitamin D or K2 (:func:`asks_for_dose`;
+        a message about other nutrients only is off-domain), a diagnosis, the
+        assistant's own advice, pregnancy/breastfeeding or a baby with a
+        supplement, and a personal situation with a request to decide.
     """
+    if names_only_other_nutrients(text):
+        # "hoeveel ijzer heb ik nodig?": another nutrient, even as a dose, is
+        # outside the article (the reply names no dose either way)
+        return False
     if asks_for_dose(text):
         return True
-    if names_only_other_nutrients(text):
-        return False
     asked = _question_part(text)
     if _IN_GENERAL.search(asked) and not _SELF_WORD.search(asked):
         # "en in het algemeen, verhogen medicijnen de behoefte?": says itself
