@@ -495,9 +495,11 @@ _SUMMARY = re.compile(
 )
 #: At most this many words make such a request ("geef me de korte versie").
 MAX_SUMMARY_WORDS = 6
-#: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?").
+#: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?"),
+#: or a closing "wel" that contrasts ("en vitamine D wel?").
 _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b|\bwel\W*$", re.IGNORECASE)
-#: "en bij een vitamine D-tekort?", "and for magnesium?": the same for another.
+#: "en bij een vitamine D-tekort?", "en van vitamine d?", "and for magnesium?":
+#: the same for another.
 _AND_FOR = re.compile(
     r"^\W*(?:en|and|maar)\s+(?:bij|voor|met|van|for|with|at|of)\b", re.IGNORECASE
 )
