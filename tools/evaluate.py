@@ -253,6 +253,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " training data)",
                 HELDOUT_DIR / "round19.yml",
             ),
+            (
+                "dev_round20",
+                "twentieth development set, conversations (openings are"
+                " training data)",
+                HELDOUT_DIR / "round20.yml",
+            ),
         )
     ),
     *(
@@ -262,7 +268,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrs"
+        for x in "bcdefhijklmnopqrst"
     ),
 )
 
