@@ -58,6 +58,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|uitzoeken|zoek\w* (?:\w+ ){0,3}uit|uitvinden|find out"
         r"|bij wie (?:moet|kan|kun|laat|ga)|onderscheid\w*|bij twijfel"
         r"|uit elkaar (?:te )?(?:houden|halen)|tell (?:them|it) apart"
+        r"|who (?:should|can|do|would) (?:i|you|we) (?:ask|go to|see|contact)"
         r"|(?:laten|dat|het|je) onderzoeken"
         r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
         r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken|beoordelen|bepalen"
@@ -98,7 +99,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         "zon": r"\b(?<!geen )(?<!zonder )(?<!behalve de )(?<!naast de )"
         r"(?:zon(?!der)\w*|buiten|daglicht|wandel\w*|rondje|sun\w*|zomer|summer"
         r"|insmeer\w*|insmeren|smeer\w*|spf|factor \d+|aanma\w*"
-        r"|maakt (?:je |de )?huid)\b"
+        r"|maakt (?:je |de )?huid|gezicht|armen|handen|hele lichaam|heel je lijf"
+        r"|bloot|blote|face|arms|hands|whole body)\b"
         r"(?!\s+(?:niet|schijnt niet))",
         "supplement": r"\b(?:supplement\w*|slik\w*|pil|pillen|pilletjes?|pillekes?"
         r"|tablet\w*|capsule\w*|druppel\w*|potje\w*|suppler\w*|suppletie|aanvull\w*"
@@ -192,7 +194,7 @@ _CONTINUATION = re.compile(
 #: hebben veel mensen er te weinig van?") asks to explain the last answer.
 _WHY = re.compile(
     r"^\W*(?:(?:hi|hoi|hallo|hey|en|maar|ok\w*|dus|and|but|so)\W+)*"
-    r"(?:waarom|why|hoe komt (?:dat|het)|how come|waardoor|hoe ontstaat)\b",
+    r"(?:waarom|why|hoezo|hoe komt (?:dat|het)|how come|waardoor|hoe ontstaat)\b",
     re.IGNORECASE,
 )
 
@@ -501,7 +503,8 @@ _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b|\bwel\W*$", re.IGNORECASE
 #: "en bij een vitamine D-tekort?", "en van vitamine d?", "and for magnesium?":
 #: the same for another.
 _AND_FOR = re.compile(
-    r"^\W*(?:en|and|maar)\s+(?:bij|voor|met|van|for|with|at|of)\b", re.IGNORECASE
+    r"^\W*(?:en|and|maar)\s+(?:die\s+|dat\s+|those\s+)?(?:bij|voor|met|van|for|with|at|of)\b",
+    re.IGNORECASE,
 )
 #: The two nutrients the article is about.
 _SHARED_NUTRIENT = re.compile(
@@ -588,7 +591,14 @@ def resolve(
     if _COMPARES_THOSE.search(text) and is_elliptical(text, nutrient_allowed=True):
         # "wat is het verschil tussen die twee?": two things the answer named
         return Resolution(last.id)
-    if _CONCLUSION_CHECK.search(text) and is_elliptical(text, nutrient_allowed=True):
+    sure_of_near = _sure_intent(ranking, SURE_LAST_CONFIDENCE) in _near(last) - {
+        last.id
+    }
+    if (
+        _CONCLUSION_CHECK.search(text)
+        and is_elliptical(text, nutrient_allowed=True)
+        and not sure_of_near
+    ):
         # "dus zonder magnesium werkt je supplement niet?"
         return Resolution(last.id)
     if _MUTUAL_CHECK.search(text) and word_count <= MAX_ELLIPTICAL_WORDS:

@@ -14,6 +14,7 @@ from faq.context import (
     acknowledgement_topic,
     answer_words,
     asks_what_the_answer_named,
+    asks_why,
     echoes_last_answer,
     greeting_topic,
     is_acknowledgement,
@@ -1185,3 +1186,48 @@ def test_which_of_the_two_nutrients_stays_with_an_answer_about_both(content):
 
 def test_telling_two_things_apart_asks_how_to_find_out():
     assert "vaststellen" in kinds_in("hoe kunt ge dat uit elkaar houden?")
+
+
+# ------------------------------------------------------------------ round 20
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hele lichaam of alleen gezicht?",
+        "just face and arms?",
+        "enkel gezicht en handen?",
+    ],
+)
+def test_which_skin_to_expose_is_about_the_sun(content, text):
+    assert "zon" in kinds_in(text)
+    ranking = [("buiten_domein", 0.7), ("meer", 0.05)]
+    resolution = resolve(text, "vitamine_d_zonlicht", content, ranking, refused=True)
+    assert resolution is not None and resolution.topic == "vitamine_d_zonlicht"
+
+
+def test_the_same_for_the_other_nutrient_may_say_die_van(content):
+    ranking = [("vitamine_d_voeding", 0.52), ("functie_vitamine_d", 0.42)]
+    kept = resolve("en die van vitamine d?", "tekort_symptomen", content, ranking)
+    assert kept is not None and kept.topic == "tekort_symptomen"
+
+
+def test_who_to_ask_in_english_asks_how_to_find_out():
+    assert "vaststellen" in kinds_in("who should I ask then")
+
+
+def test_hoezo_asks_for_the_reason_of_the_last_answer(content):
+    assert asks_why("hoezo lukt dat niet?")
+    ranking = [("meer", 0.85), ("ontkennen", 0.04)]
+    kept = resolve("hoezo lukt dat niet?", "vitamine_d_zonlicht", content, ranking)
+    assert kept is not None and kept.topic == "vitamine_d_zonlicht"
+
+
+def test_a_conclusion_yields_to_a_sure_nlu_reading_of_a_next_step(content):
+    text = "dus zonder magnesium doet vitamine D niks?"
+    sure = [("magnesium_activeert_vitamine_d", 0.9)]
+    moved = resolve(text, "samenwerking_mg_d", content, sure)
+    assert moved is None or moved.topic == "magnesium_activeert_vitamine_d"
+    unsure = [("magnesium_activeert_vitamine_d", 0.6)]
+    kept = resolve(text, "samenwerking_mg_d", content, unsure)
+    assert kept is not None and kept.topic == "samenwerking_mg_d"
