@@ -558,7 +558,9 @@ def resolve(
     nlu_topic = _confident_topic(ranking)
     # the NLU's top intent at each level of certainty the rules below ask for
     sure_refusal = _sure_intent(ranking, SURE_REFUSAL_CONFIDENCE) is not None
-    sure_of_last = _sure_intent(ranking, SURE_LAST_CONFIDENCE) == last.id
+    sure_reading = _sure_intent(ranking, SURE_LAST_CONFIDENCE)
+    sure_of_last = sure_reading == last.id
+    sure_of_near = sure_reading in _near(last) - {last.id}
     word_count = len(_words(text))
     if _SUMMARY.search(text) and word_count <= MAX_SUMMARY_WORDS:
         # "tl;dr?", "geef me de korte versie": the short answer again
@@ -591,9 +593,6 @@ def resolve(
     if _COMPARES_THOSE.search(text) and is_elliptical(text, nutrient_allowed=True):
         # "wat is het verschil tussen die twee?": two things the answer named
         return Resolution(last.id)
-    sure_of_near = _sure_intent(ranking, SURE_LAST_CONFIDENCE) in _near(last) - {
-        last.id
-    }
     if (
         _CONCLUSION_CHECK.search(text)
         and is_elliptical(text, nutrient_allowed=True)
