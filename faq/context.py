@@ -561,6 +561,8 @@ def resolve(
     sure_reading = _sure_intent(ranking, SURE_LAST_CONFIDENCE)
     sure_of_last = sure_reading == last.id
     sure_of_near = sure_reading in _near(last) - {last.id}
+    # the content topics of the ranking, best first
+    ranked = [name for name, _ in candidates(ranking)]
     word_count = len(_words(text))
     if _SUMMARY.search(text) and word_count <= MAX_SUMMARY_WORDS:
         # "tl;dr?", "geef me de korte versie": the short answer again
@@ -643,16 +645,15 @@ def resolve(
                 )
             ):
                 return Resolution(last.id)
-            best = candidates(ranking)[:1]
             if (
                 unsure
                 and kinds
-                and best
-                and last.follow_ups.get(kinds[0]) == best[0][0]
+                and ranked
+                and last.follow_ups.get(kinds[0]) == ranked[0]
             ):
                 # "wat zijn de gevolgen als ge te weinig hebt?" after the sun:
                 # the NLU's best guess is where the message's kind leads
-                return Resolution(best[0][0], kinds[0])
+                return Resolution(ranked[0], kinds[0])
             return None
     else:
         if (
@@ -693,7 +694,6 @@ def resolve(
             return Resolution(*targets[0])
     if unplaced and echoes_last_answer(text, last, content):
         return Resolution(last.id)
-    ranked = [name for name, _ in candidates(ranking)]
     if refused:
         if last.id in ranked[:2] or (
             elliptical
