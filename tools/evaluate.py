@@ -259,6 +259,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " training data)",
                 HELDOUT_DIR / "round20.yml",
             ),
+            (
+                "dev_round21",
+                "twenty-first development set, conversations (openings are"
+                " training data)",
+                HELDOUT_DIR / "round21.yml",
+            ),
         )
     ),
     *(
@@ -268,7 +274,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrst"
+        for x in "bcdefhijklmnopqrstu"
     ),
 )
 
