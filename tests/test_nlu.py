@@ -801,3 +801,29 @@ def test_a_why_question_is_no_no():
     ranking = model.rank("waarom niet eigenlijk?")
     assert ranking[0][0] != "ontkennen"
     assert dict(ranking)["ontkennen"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik eet zelden vis, moet ik dan aan de capsules?",
+        "wij eten nooit vlees, moeten we dan supplementen slikken?",
+        "kun je even naar mijn bloeduitslag kijken? vitamine d is 41",
+        "can you check my levels? magnesium was low",
+    ],
+)
+def test_own_diet_or_own_result_with_a_decision_is_personal_advice(text):
+    assert asks_personal_advice(clean(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik eet nooit vis, kan ik vitamine D ook uit eieren halen?",
+        "Mijn buurman slikt elke winter D3. Is dat zinvol voor de meeste mensen?",
+        "Naar wie stap je als je denkt dat je een tekort hebt?",
+        "Bij wie moet ik zijn als ik denk dat ik te weinig magnesium heb?",
+    ],
+)
+def test_general_questions_after_a_story_stay_content(text):
+    assert not asks_personal_advice(clean(text))

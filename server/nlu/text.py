@@ -570,7 +570,8 @@ _DECIDE_TAKE = re.compile(
 )
 #: "in het algemeen", "in general": a question that says it is general.
 _IN_GENERAL = re.compile(
-    r"\b(?:in het algemeen|algemeen gesproken|in general|generally speaking)\b",
+    r"\b(?:in het algemeen|algemeen gesproken|in general|generally speaking"
+    r"|(?:voor|bij) de meeste mensen|for most people)\b",
     re.IGNORECASE,
 )
 #: Words about the asker or their own people ("ik", "mijn", "my", "zij").
@@ -584,8 +585,10 @@ _NEED_ME = re.compile(
 #: "ik ben vegetariër", "ik eet geen vis": one's own diet is a situation.
 _OWN_DIET = re.compile(
     r"\b(?:ik|wij|we)\s+(?:ben|zijn|eet|eten)\s+(?:\w+\s+){0,2}?"
-    r"(?:vegetari\w*|vegan\w*|veganist\w*|plantaardig|geen (?:vis|vlees|zuivel))"
-    r"|\bi(?:'m| am)\s+(?:a\s+)?(?:vegetarian|vegan)\b",
+    r"(?:vegetari\w*|vegan\w*|veganist\w*|plantaardig"
+    r"|(?:geen|nooit|zelden|amper|bijna nooit) (?:vis|vlees|zuivel))"
+    r"|\bi(?:'m| am)\s+(?:a\s+)?(?:vegetarian|vegan)\b"
+    r"|\bi (?:don't|do not|never) eat (?:fish|meat|dairy)\b",
     re.IGNORECASE,
 )
 #: "moet zij dan …", "should he …": a decision for one person in particular.
@@ -635,7 +638,7 @@ _DIAGNOSIS = re.compile(
     r"(?:\w+[- ]?)?(?:tekort\w*|te weinig|gebrek|deficien\w*)"
     r"|\b(?:heb|hebt|heeft)\s+(?:ik|hij|zij)\s+(?:het|dat|da)\s*(?:dan|nu|echt)?"
     r"\s*\?|\b(?:denk|vind)\s+(?:je|jij|u)\s+dat\s+(?:ik|hij|zij|mijn)\b"
-    r"|\bik denk dat ik\b[^.?!]{0,30}(?:tekort|te weinig)"
+    r"|(?<!\bals )(?<!\bwanneer )\bik denk dat ik\b[^.?!]{0,30}(?:tekort|te weinig)"
     r"|\b(?:ligt|komt)\s+(?:het|dat)\s+(?:\w+\s+)?(?:bij mij|bij hem|bij haar)"
     r"|\b(?:zou|kan)\s+(?:het|dat)\s+bij\s+(?:mij|hem|haar)\b"
     r"|\b(?:kun|kan|kunt)\s+(?:je|jij|u)\s+(?:\w+\s+)?(?:zien|zeggen|vertellen"
@@ -647,7 +650,13 @@ _DIAGNOSIS = re.compile(
     r"\s+(?:\w+\s+){0,3}?(?:door|van|aan)\b"
     # "tekort bij mij?", "bij mij een tekort?"
     r"|\b(?:tekort\w*|te weinig|gebrek)\s+(?:\w+\s+)?bij\s+(?:mij|mn|m'n|mijn)\b"
-    r"|\bbij\s+(?:mij|mijn \w+)\s+(?:\w+\s+)?(?:een\s+)?(?:tekort|gebrek)\b",
+    r"|\bbij\s+(?:mij|mijn \w+)\s+(?:\w+\s+)?(?:een\s+)?(?:tekort|gebrek)\b"
+    # "kun je mijn uitslag bekijken?": reading one's own result
+    r"|\b(?:kun|kan|kunt|wil|wilt)\s+(?:je|jij|u)\s+(?:\w+\s+){0,2}(?:mijn|m'n|mn"
+    r"|zijn|haar)\s+(?:\w+\s+)?(?:\w*uitslag\w*|\w*waarde\w*|resultat\w*"
+    r"|bloedonderzoek)"
+    r"|\b(?:can|could|will) you\s+(?:\w+\s+){0,2}(?:my|his|her)\s+(?:\w+\s+)?"
+    r"(?:results?|levels?|values?|blood ?work)\b",
     re.IGNORECASE,
 )
 #: Own complaints ("ik ben moe", "ik heb kramp"): with "zou ik een tekort
@@ -830,6 +839,10 @@ def asks_personal_advice(text: str) -> bool:
         return True
     if (situation or _OWN_DIET.search(text)) and _NEED_ME.search(asked) and not why:
         # "ik ben vegetariër, heb ik dan een supplement nodig?"
+        return True
+    if _OWN_DIET.search(text) and decide and _SUPPLEMENT_ONLY.search(asked):
+        # "ik eet nooit vis, moet ik dan een supplement?" (but "ik ben vegan,
+        # kan ik genoeg uit eten halen?" asks about food, in general)
         return True
     if decide_take and _SOMEONE_DECIDES.search(asked):
         # "moet zij dan supplementen slikken?" after a story about one's mother
