@@ -31,6 +31,7 @@ from faq.context import (
     continues_last_topic,
     greeting_topic,
     is_closing_no,
+    questions_rather_than_declines,
 )
 from faq.privacy import mask_id
 
@@ -117,13 +118,16 @@ class ActionPersonalAdvice(AnswerTopicAction):
         return [SlotSet(SLOT_OFFERED_TOPIC, offered.id)]
 
 
-class ActionDecline(TopicAction):
+class ActionDecline(AnswerTopicAction):
     """Handles "nee": declines an offer, or closes the point after an answer.
 
     With a topic on offer (after personal advice or a fallback), "nee dank
     je" declines it and the assistant asks for another question (``hulp``).
     With nothing on offer, "nee hoor, dank je" or "nee, is goed zo" after an
     answer declines nothing: the visitor has what they wanted (``bedankt``).
+    A question with a "niet" in it after an answer ("maar dat zegt niet
+    alles?") is no "no": the context answers it as it would an unsure one
+    (:func:`faq.context.questions_rather_than_declines`).
     """
 
     def name(self) -> Text:
@@ -138,6 +142,12 @@ class ActionDecline(TopicAction):
     ) -> List[EventType]:
         """Sends the closing or the declining reply; forgets any offer."""
         text = message_text(tracker)
+        if not tracker.get_slot(SLOT_OFFERED_TOPIC) and questions_rather_than_declines(
+            text
+        ):
+            resolved = self.resolve_from_context(tracker, unsure=True)
+            if resolved is not None:
+                return self.answer_from_context(dispatcher, resolved)
         closes = (
             not tracker.get_slot(SLOT_OFFERED_TOPIC)
             and tracker.get_slot(SLOT_LAST_TOPIC)

@@ -68,6 +68,9 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|dokter|arts|therapeut"
         r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe|suiker)\w*|prik(?:ken|je|jes|test\w*)|labo?\w*|controle\w*|controler\w*"
         r"|laten nakijken|hoe weet|weten of|diagnos\w*|check\w*|measure\w*"
+        r"|hoe (?:\w+ ){1,4}zeker (?:\w+ )?weten|know for sure"
+        r"|how (?:would|do|can|could|will) (?:i|you|we|one) (?:\w+ )?know"
+        r"|hoe zie (?:je|ik|ge) (?:of|welk\w*|wat)"
         r"|bepal\w*|bepaald)\b",
         "klachten": r"\b(?:klacht\w*|kla(?:ch|g|h|cg)t\w*|sympt\w*"
         r"|signa(?:al|len)|merk\w*|voel\w*|moe|vermoeid\w*|kramp\w*|hoofdpijn"
@@ -500,10 +503,11 @@ MAX_SUMMARY_WORDS = 6
 #: "ook" in a follow-up ("en magnesiumtekort ook?", "kan het ook D zijn?"),
 #: or a closing "wel" that contrasts ("en vitamine D wel?").
 _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b|\bwel\W*$", re.IGNORECASE)
-#: "en bij een vitamine D-tekort?", "en van vitamine d?", "and for magnesium?":
-#: the same for another.
+#: "en bij een vitamine D-tekort?", "en van vitamine d?", "en door vitamine D?",
+#: "and for magnesium?": the same for another.
 _AND_FOR = re.compile(
-    r"^\W*(?:en|and|maar)\s+(?:die\s+|dat\s+|those\s+)?(?:bij|voor|met|van|for|with|at|of)\b",
+    r"^\W*(?:en|and|maar)\s+(?:die\s+|dat\s+|those\s+)?"
+    r"(?:bij|voor|met|van|door|for|with|at|of|from|due to|because of)\b",
     re.IGNORECASE,
 )
 #: The two nutrients the article is about.
@@ -1019,3 +1023,24 @@ def is_closing_no(text: Text) -> bool:
     """
     words = _words(text)
     return 0 < len(words) <= 8 and any(w in _CLOSING_NO for w in words)
+
+
+#: A "no" opens with it; "maar dat zegt niet alles?" is a question instead.
+_NO_WORD = frozenset("nee neen nope no nah nein niet".split())
+#: From this many words a question with "niet" in it is no bare "no".
+MIN_QUESTION_WORDS = 3
+
+
+def questions_rather_than_declines(text: Text) -> bool:
+    """Returns whether a message the NLU took for "no" is a question instead.
+
+    "maar dat zegt niet alles?" or "is da niet zwaar voor de maag?" after an
+    answer carry a "niet" but ask about that answer; "nee", "nee hoor?" or
+    "nee, liever niet" decline.
+    """
+    words = _words(text)
+    return (
+        text.rstrip().endswith("?")
+        and len(words) >= MIN_QUESTION_WORDS
+        and words[0] not in _NO_WORD
+    )

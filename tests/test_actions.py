@@ -262,6 +262,27 @@ async def test_no_closes_or_declines(dispatcher, domain, slots, text, response):
     assert slot(events, "aangeboden_topic") is None
 
 
+async def test_a_question_taken_for_no_is_answered_from_context(
+    dispatcher, domain, content
+):
+    tracker = make_tracker(
+        "ontkennen",
+        slots={"laatste_topic": "tekort_vaststellen"},
+        text="maar zo'n bloedtest zegt toch niet alles?",
+        ranking=[
+            {"name": "ontkennen", "confidence": 0.7},
+            {"name": "meer", "confidence": 0.1},
+        ],
+    )
+    events, message = await run(ActionDecline(), dispatcher, tracker, domain)
+
+    topic = content.topics["tekort_vaststellen"]
+    assert message["custom"]["topic"] == "tekort_vaststellen"
+    assert message["custom"]["via"] == "context"
+    assert message["custom"]["sources"] == list(topic.sources)
+    assert slot(events, "laatste_topic") == "tekort_vaststellen"
+
+
 async def test_affirm_without_context_offers_help(dispatcher, domain):
     _, message = await run(
         ActionAffirm(), dispatcher, make_tracker("bevestigen"), domain

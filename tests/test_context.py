@@ -22,6 +22,7 @@ from faq.context import (
     is_elliptical,
     kinds_in,
     nutrient_follow_up,
+    questions_rather_than_declines,
     resolve,
 )
 from tests.helpers import ROOT
@@ -1231,3 +1232,59 @@ def test_a_conclusion_yields_to_a_sure_nlu_reading_of_a_next_step(content):
     unsure = [("magnesium_activeert_vitamine_d", 0.6)]
     kept = resolve(text, "samenwerking_mg_d", content, unsure)
     assert kept is not None and kept.topic == "samenwerking_mg_d"
+
+
+# ------------------------------------------------------------------ round 21
+
+
+def test_the_same_cause_for_the_other_nutrient_stays_with_an_answer_about_both(
+    content,
+):
+    ranking = [("vitamine_d_verhoogt_magnesiumbehoefte", 0.7), ("vervolg", 0.2)]
+    kept = resolve("en door te weinig vitamine D?", "tekort_symptomen", content, ranking)
+    assert kept is not None and kept.topic == "tekort_symptomen"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do you know for sure then?",
+        "how can I know which one it is?",
+        "hoe kun je dat dan zeker weten?",
+        "hoe zie je of het magnesium is?",
+    ],
+)
+def test_knowing_for_sure_asks_how_to_find_out(text):
+    assert kinds_in(text)[0] == "vaststellen"
+
+
+@pytest.mark.parametrize("text", ["zeker weten?", "zeker weten, welke studie?"])
+def test_are_you_sure_asks_for_no_test(text):
+    assert "vaststellen" not in kinds_in(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "questions"),
+    [
+        ("maar dat zegt toch niet alles?", True),
+        ("is dat niet slecht voor je maag?", True),
+        ("nee, liever niet?", False),
+        ("nee", False),
+        ("niet nodig", False),
+    ],
+)
+def test_a_question_with_niet_is_no_decline(text, questions):
+    assert questions_rather_than_declines(text) is questions
+
+
+def test_a_question_the_nlu_took_for_no_is_answered_in_context():
+    state = ConversationState(last_topic="tekort_vaststellen")
+    ranking = [("ontkennen", 0.7), ("meer", 0.1)]
+    text = "maar zo'n bloedtest zegt toch niet alles?"
+    assert answer_intent("ontkennen", text, state, None, ranking) == (
+        "tekort_vaststellen"
+    )
+    declined = ConversationState(last_topic="tekort_vaststellen")
+    assert answer_intent("ontkennen", "nee hoor", declined, None, ranking) != (
+        "tekort_vaststellen"
+    )

@@ -76,6 +76,7 @@ from faq.context import (
     greeting_topic,
     is_closing_no,
     nutrient_follow_up,
+    questions_rather_than_declines,
     resolve,
 )
 from faq.settings import PROJECT_DIR as ROOT
@@ -468,6 +469,16 @@ def answer_intent(
             return acknowledged
         return state.last_topic or "hulp"
     if intent == "ontkennen":
+        if (
+            not state.offered_topic
+            and state.last_topic
+            and questions_rather_than_declines(text)
+        ):
+            # action_ontkennen: a question about the answer, as action_fallback
+            asked = resolve(text, state.last_topic, content, ranking, unsure=True)
+            if asked is not None:
+                state.last_topic = asked.topic
+                return asked.topic
         closes = not state.offered_topic and state.last_topic and is_closing_no(text)
         state.offered_topic = None
         return "bedankt" if closes else "hulp"
