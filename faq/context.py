@@ -88,7 +88,8 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"(?:neemt|neem|slikt|gebruikt|pakt|inneemt))\b",
         "risico": r"\b(?:wie|ouderen|oudere|bejaard\w*|kinderen|kind|baby'?s?"
         r"|zwanger\w*|donker\w* (?:van )?(?:huid|vel)|getinte huid|huidskleur"
-        r"|binnenzitters|risicogroep\w*|senioren|bejaarden"
+        r"|binnenzitters|binnen ?zit\w*|binnen ?blijv\w*|binnenshuis|indoors"
+        r"|risicogroep\w*|senioren|bejaarden"
         r"|who|elderly|kids|children|older people|dark skin\w*)\b",
         "voeding": r"\b(?:eten|eet|voeding\w*|voedsel|maaltijd\w*|dieet|producten"
         r"|(?:te weinig|niet genoeg)(?: \w+){0,2} binnen\w*|uit halen"

@@ -1288,3 +1288,11 @@ def test_a_question_the_nlu_took_for_no_is_answered_in_context():
     assert answer_intent("ontkennen", "nee hoor", declined, None, ranking) != (
         "tekort_vaststellen"
     )
+
+
+def test_people_who_stay_indoors_are_a_risk_group(content):
+    text = "en wie vooral binnenshuis blijft?"
+    assert kinds_in(text)[0] == "risico"
+    ranking = [("magnesium_voeding", 0.5), ("vitamine_d_tekort_risicogroepen", 0.4)]
+    kept = resolve(text, "vitamine_d_tekort_risicogroepen", content, ranking)
+    assert kept is not None and kept.topic == "vitamine_d_tekort_risicogroepen"
