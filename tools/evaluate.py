@@ -265,6 +265,12 @@ SETS: Tuple[EvalSet, ...] = (
                 " training data)",
                 HELDOUT_DIR / "round21.yml",
             ),
+            (
+                "dev_round22",
+                "twenty-second development set, conversations (openings are"
+                " training data)",
+                HELDOUT_DIR / "round22.yml",
+            ),
         )
     ),
     *(
@@ -274,7 +280,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrstu"
+        for x in "bcdefhijklmnopqrstuv"
     ),
 )
 
