@@ -827,3 +827,21 @@ def test_own_diet_or_own_result_with_a_decision_is_personal_advice(text):
 )
 def test_general_questions_after_a_story_stay_content(text):
     assert not asks_personal_advice(clean(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("Ik sport best veel, heb ik dan nog extra magnesium nodig?", True),
+        ("I take vitamin D, do I need more magnesium then?", True),
+        ("ik fiets elke dag, waarom heb ik dan meer magnesium nodig?", False),
+        ("I take D3 daily, why would I need extra magnesium?", False),
+    ],
+)
+def test_a_need_of_ones_own_is_personal_unless_the_reason_is_asked(text, personal):
+    assert asks_personal_advice(clean(text)) is personal
+
+
+def test_why_the_assistant_advises_something_asks_for_the_reason():
+    assert not asks_personal_advice(clean("waarom raad je magnesium bij D3 aan?"))
+    assert asks_personal_advice(clean("wat vind jij, magnesium bij mijn D3?"))

@@ -591,6 +591,8 @@ _OWN_DIET = re.compile(
     r"|\bi (?:don't|do not|never) eat (?:fish|meat|dairy)\b",
     re.IGNORECASE,
 )
+#: A reason asked for anywhere in the question ("…, waarom heb ik dan meer nodig?").
+_WHY_WORD = re.compile(r"\b(?:waarom|hoezo|why|how come)\b", re.IGNORECASE)
 #: "moet zij dan …", "should he …": a decision for one person in particular.
 _SOMEONE_DECIDES = re.compile(
     r"\b(?:moet|mag|kan|zou)\s+(?:hij|zij|ze)\b|\b(?:should|can)\s+(?:he|she)\b",
@@ -825,7 +827,9 @@ def asks_personal_advice(text: str) -> bool:
     if _RELATIVE.search(text) and _THEIR_SHORTAGE.search(asked):
         # "Mijn dochter … heeft vaak hoofdpijn. Kan ze een tekort hebben?"
         return True
-    if (about_ours or situation) and _OPINION.search(asked):
+    # the assistant's opinion ("wat vind jij van …?"); "waarom raad je D3 met
+    # K2 aan?" asks why the article advises it
+    if (about_ours or situation) and _OPINION.search(asked) and not asks_why(asked):
         return True
     if about_ours and _HELPS_SOMEONE.search(asked):
         return True
@@ -839,6 +843,10 @@ def asks_personal_advice(text: str) -> bool:
         return True
     if (situation or _OWN_DIET.search(text)) and _NEED_ME.search(asked) and not why:
         # "ik ben vegetariër, heb ik dan een supplement nodig?"
+        return True
+    if _SELF.search(text) and _NEED_ME.search(asked) and not _WHY_WORD.search(asked):
+        # "ik eet best gezond, heb ik dan nog extra magnesium nodig?" (but "ik
+        # sport veel, waarom heb ik dan meer nodig?" asks for the reason)
         return True
     if _OWN_DIET.search(text) and decide and _SUPPLEMENT_ONLY.search(asked):
         # "ik eet nooit vis, moet ik dan een supplement?" (but "ik ben vegan,
