@@ -312,6 +312,15 @@ _ROUTE_FAILS = re.compile(
 )
 
 
+#: "daarachter": what is behind it, the research when the message names it.
+_BEHIND = re.compile(r"\b(?:daar|er)achter\b", re.IGNORECASE)
+_RESEARCH = re.compile(
+    r"\b(?:onderzoek\w*|studie\w*|bewijs\w*|wetenschap\w*|research|evidence"
+    r"|stud(?:y|ies))\b",
+    re.IGNORECASE,
+)
+
+
 def kinds_in(text: Text) -> List[Text]:
     """Returns the follow-up kinds a message signals, in priority order.
 
@@ -336,6 +345,13 @@ def kinds_in(text: Text) -> List[Text]:
         # "dus eten alleen is niet genoeg?": whether the route suffices
         kinds.remove("tekort")
         kinds.append("tekort")
+    if (
+        "vaststellen" in kinds
+        and _RESEARCH.search(text)
+        and not KIND_PATTERNS["vaststellen"].search(_BEHIND.sub(" ", text))
+    ):
+        # "welke studie zit daarachter?": the research behind it, not a test
+        kinds.remove("vaststellen")
     if "risico" in kinds and "vaststellen" not in kinds and _ASKS_WHO.search(text):
         # "wie hebben er dan vaak een tekort?": who is at risk, not the shortage
         kinds.remove("risico")
@@ -511,6 +527,12 @@ _AND_FOR = re.compile(
     r"(?:bij|voor|met|van|door|for|with|at|of|from|due to|because of)\b",
     re.IGNORECASE,
 )
+#: "and vitamin D deficiency?", "en een magnesiumtekort?": the other nutrient
+#: right after "en".
+_AND_NUTRIENT = re.compile(
+    r"^\W*(?:en|and)\s+(?:een\s+|a\s+|te weinig\s+|low\s+)?(?:magnes|mg\b|vit|d3?\b)",
+    re.IGNORECASE,
+)
 #: The two nutrients the article is about.
 _SHARED_NUTRIENT = re.compile(
     r"\b(?:magnes\w*|vit(?:amine?)?\.?\s*d\b|d3\b)", re.IGNORECASE
@@ -612,7 +634,11 @@ def resolve(
         return Resolution(last.id)
     if (
         not last.counterparts
-        and (_ALSO_WORD.search(text) or _AND_FOR.search(text))
+        and (
+            _ALSO_WORD.search(text)
+            or _AND_FOR.search(text)
+            or _AND_NUTRIENT.search(text)
+        )
         and _SHARED_NUTRIENT.search(text)
         and not _OTHER_NUTRIENT_NAMED.search(text)
         and set(kinds) <= {"tekort"}

@@ -1296,3 +1296,19 @@ def test_people_who_stay_indoors_are_a_risk_group(content):
     ranking = [("magnesium_voeding", 0.5), ("vitamine_d_tekort_risicogroepen", 0.4)]
     kept = resolve(text, "vitamine_d_tekort_risicogroepen", content, ranking)
     assert kept is not None and kept.topic == "vitamine_d_tekort_risicogroepen"
+
+
+# ------------------------------------------------------------------ round 22
+
+
+@pytest.mark.parametrize("text", ["and magnesium deficiency?", "en een D-tekort?"])
+def test_the_other_nutrients_shortage_stays_with_an_answer_about_both(content, text):
+    ranking = [("vitamine_d_tekort_risicogroepen", 0.4), ("tekort_symptomen", 0.2)]
+    kept = resolve(text, "tekort_symptomen", content, ranking, unsure=True)
+    assert kept is not None and kept.topic == "tekort_symptomen"
+
+
+def test_the_research_behind_an_answer_asks_for_no_test():
+    assert "vaststellen" not in kinds_in("welke studie zit daarachter?")
+    assert "vaststellen" not in kinds_in("is er bewijs erachter?")
+    assert kinds_in("hoe kom je daarachter?")[0] == "vaststellen"
