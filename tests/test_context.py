@@ -1241,7 +1241,9 @@ def test_the_same_cause_for_the_other_nutrient_stays_with_an_answer_about_both(
     content,
 ):
     ranking = [("vitamine_d_verhoogt_magnesiumbehoefte", 0.7), ("vervolg", 0.2)]
-    kept = resolve("en door te weinig vitamine D?", "tekort_symptomen", content, ranking)
+    kept = resolve(
+        "en door te weinig vitamine D?", "tekort_symptomen", content, ranking
+    )
     assert kept is not None and kept.topic == "tekort_symptomen"
 
 
