@@ -280,7 +280,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrstuv"
+        for x in "bcdefhijklmnopqrstuvw"
     ),
 )
 
