@@ -142,16 +142,13 @@ class ActionDecline(AnswerTopicAction):
     ) -> List[EventType]:
         """Sends the closing or the declining reply; forgets any offer."""
         text = message_text(tracker)
-        if not tracker.get_slot(SLOT_OFFERED_TOPIC) and questions_rather_than_declines(
-            text
-        ):
+        offered = tracker.get_slot(SLOT_OFFERED_TOPIC)
+        if not offered and questions_rather_than_declines(text):
             resolved = self.resolve_from_context(tracker, unsure=True)
             if resolved is not None:
                 return self.answer_from_context(dispatcher, resolved)
         closes = (
-            not tracker.get_slot(SLOT_OFFERED_TOPIC)
-            and tracker.get_slot(SLOT_LAST_TOPIC)
-            and is_closing_no(text)
+            not offered and tracker.get_slot(SLOT_LAST_TOPIC) and is_closing_no(text)
         )
         if closes:
             self.reply(dispatcher, "bedankt", response="utter_oke")

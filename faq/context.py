@@ -521,16 +521,12 @@ MAX_SUMMARY_WORDS = 6
 #: or a closing "wel" that contrasts ("en vitamine D wel?").
 _ALSO_WORD = re.compile(r"\b(?:ook|too|also|as well)\b|\bwel\W*$", re.IGNORECASE)
 #: "en bij een vitamine D-tekort?", "en van vitamine d?", "en door vitamine D?",
-#: "and for magnesium?": the same for another.
+#: "and for magnesium?", or the other nutrient right after "en" ("and vitamin D
+#: deficiency?", "en een magnesiumtekort?"): the same for another.
 _AND_FOR = re.compile(
     r"^\W*(?:en|and|maar)\s+(?:die\s+|dat\s+|those\s+)?"
-    r"(?:bij|voor|met|van|door|for|with|at|of|from|due to|because of)\b",
-    re.IGNORECASE,
-)
-#: "and vitamin D deficiency?", "en een magnesiumtekort?": the other nutrient
-#: right after "en".
-_AND_NUTRIENT = re.compile(
-    r"^\W*(?:en|and)\s+(?:een\s+|a\s+|te weinig\s+|low\s+)?(?:magnes|mg\b|vit|d3?\b)",
+    r"(?:bij|voor|met|van|door|for|with|at|of|from|due to|because of)\b"
+    r"|^\W*(?:en|and)\s+(?:een\s+|a\s+|te weinig\s+|low\s+)?(?:magnes|mg\b|vit|d3?\b)",
     re.IGNORECASE,
 )
 #: The two nutrients the article is about.
@@ -634,11 +630,7 @@ def resolve(
         return Resolution(last.id)
     if (
         not last.counterparts
-        and (
-            _ALSO_WORD.search(text)
-            or _AND_FOR.search(text)
-            or _AND_NUTRIENT.search(text)
-        )
+        and (_ALSO_WORD.search(text) or _AND_FOR.search(text))
         and _SHARED_NUTRIENT.search(text)
         and not _OTHER_NUTRIENT_NAMED.search(text)
         and set(kinds) <= {"tekort"}
