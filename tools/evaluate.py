@@ -182,6 +182,11 @@ SETS: Tuple[EvalSet, ...] = (
                 HELDOUT_DIR / "former_blind_g.yml",
             ),
             (
+                "dev_former_w",
+                "development set, formerly blind set W",
+                HELDOUT_DIR / "former_blind_w.yml",
+            ),
+            (
                 "dev_round6",
                 "sixth development set, follow-ups and long messages",
                 HELDOUT_DIR / "round6.yml",
@@ -271,6 +276,11 @@ SETS: Tuple[EvalSet, ...] = (
                 " training data)",
                 HELDOUT_DIR / "round22.yml",
             ),
+            (
+                "dev_round23",
+                "twenty-third development set, singles and conversations",
+                HELDOUT_DIR / "round23.yml",
+            ),
         )
     ),
     *(
@@ -280,7 +290,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrstuvw"
+        for x in "bcdefhijklmnopqrstuvx"
     ),
 )
 
