@@ -63,7 +63,7 @@ KIND_PATTERNS: Dict[Text, "re.Pattern[str]"] = {
         r"|wie (?:kan|kun|mag|moet) (?:dat|dit|het|die|zo'n \w+) (?:\w+ )?"
         r"(?:doen|afnemen|regelen|uitvoeren|meten|testen|prikken|beoordelen|bepalen"
         r"|aanvragen|inschatten|controleren)"
-        r"|wie (?:\w+ ){0,3}helpen|who (?:\w+ ){0,3}help"
+        r"|wie (?:\w+ ){0,6}helpen|who (?:\w+ ){0,3}help"
         r"|naar wie|huisarts"
         r"|dokter|arts|therapeut"
         r"|meten|meet|test\w*|bloed(?!druk|vat|stol|armoe|suiker)\w*|prik(?:ken|je|jes|test\w*)|labo?\w*|controle\w*|controler\w*"
@@ -232,7 +232,7 @@ _ALSO_IF_CLAUSE = re.compile(
 #: the conclusion of the last answer, not a question about another side.
 _CONCLUSION_CHECK = re.compile(
     r"^\W*(?:dus|so)\b.*\b(?:niet|nie|geen|niks|niets|not|no|never|nothing"
-    r"|doesn'?t|don'?t)\b",
+    r"|doesn'?t|don'?t|minder|slechter|less|worse)\b",
     re.IGNORECASE,
 )
 #: "dus een tekort aan de een geeft een tekort aan de ander?": a check of what
@@ -251,7 +251,8 @@ _COMPARES_THOSE = re.compile(
 #: "ook somberheid?", "en somberheid ook?": asking whether the last answer
 #: also covers something (stays when it names a word of that answer).
 _ALSO_REACTION = re.compile(
-    r"^\W*(?:en\s+)?ook\b|\b(?:ook|too|as well)\s*[?!.]*\s*$"
+    r"^\W*(?:en\s+)?ook\b"
+    r"|\b(?:ook|too|as well)(?:\s+(?:echt|wel|really))?\s*[?!.]*\s*$"
     r"|^\W*(?:en|and)\s+[^\W\d_]+\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
@@ -1046,6 +1047,8 @@ def is_closing_no(text: Text) -> bool:
 
 #: A "no" opens with it; "maar dat zegt niet alles?" is a question instead.
 _NO_WORD = frozenset("nee neen nope no nah nein niet".split())
+#: A question opening with it doubts the answer ("echt niet?").
+_DOUBT_WORD = frozenset("echt serieus really seriously zeker".split())
 #: From this many words a question with "niet" in it is no bare "no".
 MIN_QUESTION_WORDS = 3
 
@@ -1058,8 +1061,9 @@ def questions_rather_than_declines(text: Text) -> bool:
     "nee, liever niet" decline.
     """
     words = _words(text)
-    return (
-        text.rstrip().endswith("?")
-        and len(words) >= MIN_QUESTION_WORDS
-        and words[0] not in _NO_WORD
+    if not text.rstrip().endswith("?") or not words:
+        return False
+    # "echt niet?", "serieus niet?": doubting the answer, not declining
+    return words[0] in _DOUBT_WORD or (
+        len(words) >= MIN_QUESTION_WORDS and words[0] not in _NO_WORD
     )

@@ -414,6 +414,11 @@ def test_zonder_is_no_sun():
         # the split verb of "aanvullen", and who helps to find out
         ("magnesium_voeding", "hoe vul ik dat aan?", "magnesium_vormen"),
         ("tekort_symptomen", "wie kan me daarmee helpen?", "tekort_vaststellen"),
+        (
+            "tekort_symptomen",
+            "wie zou me daar dan wel bij helpen?",
+            "tekort_vaststellen",
+        ),
     ],
 )
 def test_why_remedy_and_route_follow_ups(last, text, expected, content):
@@ -646,6 +651,9 @@ def test_a_flemish_who_question_asks_about_the_risk_groups():
         "dus meer slikken helpt niet?",
         "dus zonder magnesium werkt je supplement niet?",
         "so it doesn't work without magnesium?",
+        # less rather than not at all
+        "dus een pil doet dan minder?",
+        "so the tablets work less well then?",
     ],
 )
 def test_a_check_of_the_last_answer_s_conclusion_stays_there(content, text):
@@ -943,7 +951,7 @@ def test_why_it_goes_with_vitamin_d_after_k2_stays_with_k2(content):
 
 def test_an_also_question_about_a_word_of_the_last_answer_stays(content):
     # the consequences name low mood; the kind word would lead to complaints
-    for text in ("ook somberheid?", "en somberheid ook?"):
+    for text in ("ook somberheid?", "en somberheid ook?", "somberheid ook echt?"):
         resolution = resolve(text, "vitamine_d_tekort_gevolgen", content)
         assert resolution.topic == "vitamine_d_tekort_gevolgen"
     # a word the last answer does not hold still follows its kind
@@ -1270,6 +1278,7 @@ def test_are_you_sure_asks_for_no_test(text):
     [
         ("maar dat zegt toch niet alles?", True),
         ("is dat niet slecht voor je maag?", True),
+        ("serieus niet?", True),
         ("nee, liever niet?", False),
         ("nee", False),
         ("niet nodig", False),

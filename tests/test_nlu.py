@@ -136,6 +136,9 @@ def test_sentences_mark_questions():
         "ik neem 50 µg d3, is dat genoeg?",
         "Ik heb een donkere huid, hoeveel vitamine D heb ik nodig?",
         "Ik ben 70. Welke dosis vitamine D past bij mij?",
+        # a qualified dose asked for is still a dose asked for
+        "welke hoge dosis mag je nemen?",
+        "what high dose is safe?",
     ],
 )
 def test_dose_requests_are_recognised(text):
@@ -154,6 +157,9 @@ def test_dose_requests_are_recognised(text):
         # "doses" in the story, a general question asked
         "Mijn zus slikt al jaren hoge doses vitamine D. Kan dat zonder magnesium"
         " een verborgen magnesiumtekort geven?",
+        # "een hoge dosis" as the case a general question is about
+        "wat gebeurt er bij een flinke dosis vitamine D zonder magnesium?",
+        "geldt dat alleen bij lage doses?",
     ],
 )
 def test_questions_about_amounts_in_food_or_people_are_not_dose_requests(text):

@@ -304,6 +304,22 @@ _DOSE_WORD = re.compile(
 )
 
 
+#: "een hoge dosis", "flinke doses": an amount as part of a general question
+#: ("wat gebeurt er bij een hoge dosis vitamine D zonder magnesium?"), not a
+#: request for one ("welke dosis?", "mijn dosis?").
+_QUALIFIED_DOSE = re.compile(
+    r"\b(?:(?:zeer|heel|hele|erg) )?(?:hoge|hoog|lage|laag|flinke|grote|kleine"
+    r"|high|low|large|big)\s+(?:dosis|dosissen|dosering\w*|dose|doses|dosage)\b",
+    re.IGNORECASE,
+)
+#: "welke hoge dosis?", "mijn lage dosis?": asked for all the same.
+_ASKED_DOSE = re.compile(
+    r"\b(?:welke?|mijn|m'n|mn|jouw|uw|which|what|my|your)\s+(?:\w+\s+){0,3}?"
+    r"(?:dosis|dosissen|dosering\w*|dose|doses|dosage)\b",
+    re.IGNORECASE,
+)
+
+
 def asks_for_dose(text: str) -> bool:
     """Returns whether a message asks how much of something to take.
 
@@ -311,9 +327,14 @@ def asks_for_dose(text: str) -> bool:
     question is personal advice whatever else the message says (also behind
     noise: use it on the cleaned text). An amount asked for counts anywhere;
     the bare word "dosis" only in a question sentence (or in a message
-    without one).
+    without one), and not as "een hoge dosis" in a general question.
     """
-    return bool(_DOSE_REQUEST.search(text) or _DOSE_WORD.search(_question_part(text)))
+    asked = _question_part(text)
+    return bool(
+        _DOSE_REQUEST.search(text)
+        or _ASKED_DOSE.search(asked)
+        or _DOSE_WORD.search(_QUALIFIED_DOSE.sub(" ", asked))
+    )
 
 
 #: The article's own nutrients (also misspelt and abbreviated).
