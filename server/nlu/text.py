@@ -623,7 +623,9 @@ _SOMEONE_DECIDES = re.compile(
 _WISE = re.compile(
     r"\b(?:verstandig|slim|veilig|onveilig|gevaarlijk|verantwoord|raadzaam"
     r"|aan te raden|goed idee|schadelijk|safe|dangerous|wise|good idea|okay)\b"
-    r"|\b(?:is|zijn)\s+(?:het|dat|da|dit|die|deze|zo'n|\d+\s*\w+)\s+(?:\w+\s+){0,2}?"
+    # not "waar is het goed voor?", which asks what it does
+    r"|(?<!waar )\b(?:is|zijn)\s+(?:het|dat|da|dit|die|deze|zo'n|\d+\s*\w+)\s+"
+    r"(?:\w+\s+){0,2}?"
     r"(?:te laag|te hoog|laag|hoog|normaal|goed|genoeg|een tekort|erg|te ?veel"
     r"|ok|oké|oke|nodig|kwaad)\b"
     r"|\b(?:is|zijn)\s+(?:mijn|m'n|zijn|haar)\b[^.?!]{0,40}\b(?:te laag|te hoog|laag"
@@ -785,6 +787,15 @@ _POINTS_BACK = re.compile(
 )
 
 
+#: "Mijn moeder zegt dat ik het moet slikken, maar wat doet het eigenlijk?":
+#: within one sentence, the story ends where "maar" turns to a question.
+_TURN_TO_QUESTION = re.compile(
+    r"[,;]?\s+(?:maar|but)\s+(?=(?:wat|hoe|waarom|waar|wanneer|welke?|wie|klopt"
+    r"|what|how|why|where|which|who|is it|is that)\b)",
+    re.IGNORECASE,
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _question_part(text: str) -> str:
     """Returns the question sentences of a message (the whole when none).
@@ -792,7 +803,7 @@ def _question_part(text: str) -> str:
     Cached: the dose, advice and customer-service rules each ask for it of
     the same message.
     """
-    asked = [s.text for s in sentences(text) if s.question]
+    asked = [_TURN_TO_QUESTION.split(s.text)[-1] for s in sentences(text) if s.question]
     return " ".join(asked) if asked else text
 
 
