@@ -673,6 +673,11 @@ def test_what_follows_a_greeting_or_thanks_decides_when_it_asks_something():
         # a bare question after an order story is about the order
         ("Mijn pakket kwam beschadigd aan. Wat moet ik nu doen?", True),
         ("Ik slik vitamine D en mijn uitslag is laag. Wat nu?", False),
+        # a person of the shop asked for, not a question about the assistant
+        ("nee, ik wil nu gewoon iemand spreken", True),
+        ("mag ik dit ook aan een echt persoon vragen?", True),
+        ("ben ik hier met een echte mens aan het chatten?", False),
+        ("praat ik met een persoon?", False),
     ],
 )
 def test_order_delivery_and_account_questions(text, service):

@@ -996,6 +996,17 @@ def _story_decides(asked: str) -> bool:
     return bool(_BARE_QUESTION.fullmatch(asked.strip()))
 
 
+#: "ik wil echt iemand spreken", "kan ik dat aan een echte mens vragen?": a
+#: person of the shop asked for (not "praat ik met een mens?", which asks
+#: about the assistant).
+_WANTS_PERSON = re.compile(
+    r"\b(?:iemand|een (?:echte? )?(?:mens|persoon|medewerker)|echte? mens"
+    r"|a (?:real )?(?:human|person))\b(?:\s+\w+){0,4}?\s+(?:spreken|bellen|vragen"
+    r"|talk|speak)\b",
+    re.IGNORECASE,
+)
+
+
 def asks_customer_service(text: str) -> bool:
     """Returns whether the question is about an order, delivery or account.
 
@@ -1003,6 +1014,8 @@ def asks_customer_service(text: str) -> bool:
     form of magnesium but asks the shop, not the article.
     """
     asked = _question_part(text)
+    if _WANTS_PERSON.search(asked):
+        return True
     if _story_decides(asked):
         return bool(_SERVICE.search(text))
     return bool(_SHOP_REQUEST.search(asked))
