@@ -176,7 +176,8 @@ NAMES_SERVICE = re.compile(
 #: A message that names the shop's own pages wants them, whatever came before.
 NAMES_SHOP = re.compile(
     r"\b(?:kennisbank|artikel\w*|site|website|webshop|magnesium ?test|zelftest"
-    r"|online|link\w*|jullie|knowledge base|articles?)\b",
+    r"|online|link\w*|jullie|knowledge base|articles?"
+    r"|invul\w*|in te vullen|ergens (?:[\w']+ ){0,3}test\w*)\b",
     re.IGNORECASE,
 )
 #: Words that point back to what was just said.

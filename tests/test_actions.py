@@ -771,13 +771,21 @@ async def test_how_to_test_after_an_answer_is_a_follow_up_not_the_shop_test(
     assert slot(events, "laatste_topic") == "tekort_vaststellen"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en waar staat die magnesiumtest op jullie site?",
+        # a test somewhere, one to fill in: the shop's own test
+        "bestaat er ergens zo'n test voor thuis?",
+        "is er een vragenlijst om in te vullen?",
+    ],
+)
 async def test_naming_the_shop_test_gets_the_knowledge_base_after_an_answer(
-    dispatcher, domain, monkeypatch
+    dispatcher, domain, monkeypatch, text
 ):
     monkeypatch.setattr(config, "KNOWLEDGE_BASE_URL", None)
     monkeypatch.setattr(config, "MAGNESIUM_TEST_URL", None)
     last = {"laatste_topic": "tekort_vaststellen"}
-    text = "en waar staat die magnesiumtest op jullie site?"
     tracker = make_tracker("kennisbank", text=text, slots=last)
     _, message = await run(ActionKnowledgeBase(), dispatcher, tracker, domain)
 
