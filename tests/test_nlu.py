@@ -542,6 +542,11 @@ def test_a_question_about_other_nutrients_only_is_off_domain():
         ("hoeveel eiwit heb je nodig om spieren op te bouwen", True),
         ("is whey protein bad for you?", True),
         ("welke eiwitten activeert het dan?", False),
+        # "vitamine" alone is no vitamin E; with its letter it is another one
+        ("en hoe maakt je huid die vitamine dan aan?", False),
+        ("wat doet vitamine E voor je huid?", True),
+        ("vitamine-c tegen griep?", True),
+        ("is vitC goed voor je weerstand", True),
     ],
 )
 def test_other_nutrients_only(text, other_only):

@@ -345,7 +345,9 @@ _OWN_NUTRIENT = re.compile(
 )
 #: Other nutrients and supplements, which the article does not cover.
 _OTHER_NUTRIENT = re.compile(
-    r"\b(?:vit(?:amine?|amin|\.)?\s*-?(?:a|b\d{0,2}|c|e|k1)|b\d{1,2}|ijzer\w*|zink"
+    # "vitamine E" needs its space or hyphen: "vitamine" alone is no vitamin E
+    r"\b(?:vit(?:amine|amin|\.)?[\s-]+(?:a|b\d{0,2}|c|e|k1)"
+    r"|vit(?:amine?|amin|\.)?(?:b\d{0,2}|c|k1)|b\d{1,2}|ijzer\w*|zink"
     r"|jodium|selenium|kalium|natrium|koper|chroom|foliumzuur|omega[\s-]?\d*"
     r"|visolie|krillolie|creatine|collageen|melatonine|probiotica|ashwagandha"
     r"|biotine|q10|iron|zinc|iodine|folic|eiwit(?!ten\b)\w*|prote[iï]ne\w*|protein\w*"
