@@ -290,7 +290,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrstuvx"
+        for x in "bcdefhijklmnopqrstuvxy"
     ),
 )
 
