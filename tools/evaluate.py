@@ -187,6 +187,11 @@ SETS: Tuple[EvalSet, ...] = (
                 HELDOUT_DIR / "former_blind_w.yml",
             ),
             (
+                "dev_former_y",
+                "development set, formerly blind set Y",
+                HELDOUT_DIR / "former_blind_y.yml",
+            ),
+            (
                 "dev_round6",
                 "sixth development set, follow-ups and long messages",
                 HELDOUT_DIR / "round6.yml",
@@ -290,7 +295,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in "bcdefhijklmnopqrstuvxy"
+        for x in "bcdefhijklmnopqrstuvxz"
     ),
 )
 
