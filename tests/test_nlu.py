@@ -78,10 +78,23 @@ def model() -> TopicModel:
         ("kijk https://example.com/x?y=1 welke voeding", "kijk welke voeding"),
         ("hoi 😀👍 zon", "hoi zon"),
         ("welke voeding?\n\nVerstuurd vanaf mijn iPhone", "welke voeding?"),
+        # mail forwarding: every reply prefix, banners and separators
+        ("Fw: RE: RE: Hoe lang in de zon?", "Hoe lang in de zon?"),
+        (
+            "---------- Forwarded message ---------\nWaar zit magnesium in?",
+            "Waar zit magnesium in?",
+        ),
+        ("Wat doet K2? --- kun je dat zeggen?", "Wat doet K2?\nkun je dat zeggen?"),
     ],
 )
 def test_clean_removes_markup_prefixes_and_clutter(noisy, kept):
     assert clean(noisy) == kept
+
+
+def test_a_quoted_question_is_a_question():
+    assert is_question('"weet jij of eieren genoeg zijn?"')
+    assert is_question("“Hoe lang in de zon?”")
+    assert not is_question('"Ik slik het al jaren."')
 
 
 @pytest.mark.parametrize(
@@ -335,6 +348,26 @@ def test_gated_a_clear_question_decides_over_the_story(gated):
     assert gated.probabilities(story) == pytest.approx(
         gated.predict_proba([question])[0]
     )
+
+
+def test_a_request_for_help_after_a_forwarded_question_does_not_decide():
+    texts, labels = training_lists()
+    extra = {"hulp": ["kun je dat uitleggen?", "weet jij dat?", "kun je helpen?"] * 2}
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    gated = TopicModel(ModelSettings(calibration_folds=3, question_mix="gated"))
+    gated.fit(texts, labels)
+    assert gated.rank("kun je dat uitleggen?")[0][0] == "hulp"
+    forwarded = (
+        "Fwd: vraag van mijn zus\n> Welk eten bevat veel vitamine D?\n"
+        "Kun je dat uitleggen?"
+    )
+    # the forwarded question decides, not the request to explain it
+    assert gated.rank(clean(forwarded))[0][0] in {
+        "vitamine_d_voeding",
+        "magnesium_voeding",
+    }
 
 
 def test_gated_a_vague_question_leaves_the_whole_message_in_charge(gated):

@@ -396,8 +396,12 @@ class TopicModel:
         if self.settings.question_mix == "gated":
             # "Hoe zit dat precies?" after a story leans on the story: such a
             # question sentence (a follow-up intent) never decides alone
+            # nor does "Kun je dat uitleggen?" or "Weet jij dat?" after a
+            # forwarded question: a request for help leans on the rest too
             leaning = [
-                self.classes.index(c) for c in LEANING_INTENTS if c in self.classes
+                self.classes.index(c)
+                for c in (*LEANING_INTENTS, HELP_INTENT)
+                if c in self.classes
             ]
             own = [row for row in asked if int(row.argmax()) not in leaning]
             if not own:

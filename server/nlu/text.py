@@ -50,6 +50,17 @@ _ROLE_PREFIX = re.compile(
     r"message|onderwerp|subject|re|fw|fwd)\s*(?:\(\w+\))?\s*[:>]+\s*",
     re.IGNORECASE | re.MULTILINE,
 )
+#: Mail forwarding and reply clutter: "Fwd: RE: RE:" at the start of a line,
+#: "----- Doorgestuurd bericht -----" banners and "---" separators (a
+#: separator ends a sentence).
+_MAIL_PREFIXES = re.compile(
+    r"^\s*(?:(?:fwd?|re|aw|antw|tr)\s*:\s*)+", re.IGNORECASE | re.MULTILINE
+)
+_MAIL_BANNER = re.compile(
+    r"-{2,}\s*(?:doorgestuurd bericht|oorspronkelijk bericht|forwarded message"
+    r"|original message)\s*-{2,}|-{3,}",
+    re.IGNORECASE,
+)
 _BRACKET_TAGS = re.compile(r"\[/?(?:inst|sys|user|system|assistant)\]", re.IGNORECASE)
 #: The same role prefixes after a sentence ("... systeemprompt. [user]: nee").
 _INLINE_ROLE = re.compile(
@@ -155,6 +166,8 @@ def clean(text: str) -> str:
     value = _BRACKET_TAGS.sub(" ", value)
     value = _TIMESTAMP.sub(" ", value)
     value = _ROLE_PREFIX.sub("", value)
+    value = _MAIL_PREFIXES.sub("", value)
+    value = _MAIL_BANNER.sub("\n", value)
     value = _INSTRUCTION.sub(" ", value)
     value = _SIGNATURE.sub(" ", value)
     value = "".join(
@@ -245,8 +258,10 @@ class Sentence:
 
 def is_question(sentence: str) -> bool:
     """Returns whether a sentence asks something (question mark or question word)."""
-    stripped = sentence.strip()
-    return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
+    # a quoted question ('"weet jij waar het in zit?"') asks too
+    stripped = sentence.strip().rstrip("\"'”’»)")
+    opened = stripped.lstrip("\"'“‘«(")
+    return stripped.endswith("?") or bool(_QUESTION_START.match(opened))
 
 
 def sentences(text: str) -> List[Sentence]:
