@@ -872,12 +872,19 @@ def test_own_diet_or_own_result_with_a_decision_is_personal_advice(text):
         "Mijn buurman slikt elke winter D3. Is dat zinvol voor de meeste mensen?",
         "Naar wie stap je als je denkt dat je een tekort hebt?",
         "Bij wie moet ik zijn als ik denk dat ik te weinig magnesium heb?",
+        # the studies to show one's doctor: the sources, not a decision
+        "Mijn arts vroeg waar ik dat las. Welke studies kan ik haar laten zien?",
         # the story and the question in one sentence, turned by "maar"
         "Mijn vader vindt dat ik magnesium moet nemen, maar waar is het goed voor?",
     ],
 )
 def test_general_questions_after_a_story_stay_content(text):
     assert not asks_personal_advice(clean(text))
+
+
+def test_which_test_to_have_done_is_still_personal_advice():
+    text = "ik ben 70, welk onderzoek kan ik het beste laten doen?"
+    assert asks_personal_advice(clean(text))
 
 
 def test_a_decision_after_maar_is_still_personal_advice():

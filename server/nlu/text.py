@@ -824,6 +824,15 @@ def _question_part(text: str) -> str:
     return " ".join(asked) if asked else text
 
 
+#: A request for the studies behind the article ("welke onderzoeken?").
+_SOURCES_ASKED = re.compile(
+    r"\b(?:welke?|which|what)\s+(?:\w+\s+)?(?:onderzoek\w*|studie\w*|bronnen"
+    r"|bron|literatuur|publicaties?|studies|research|sources?)\b"
+    r"(?![^.?!]*\b(?:laten doen|ondergaan|aanvragen|laten maken|prikken|test\w*))",
+    re.IGNORECASE,
+)
+
+
 def asks_personal_advice(text: str) -> bool:
     """Returns whether a message asks for personal medical advice.
 
@@ -884,6 +893,10 @@ def asks_personal_advice(text: str) -> bool:
         return True
     if (_PREGNANCY.search(text) or _INFANT.search(text)) and about_ours:
         return True
+    if _SOURCES_ASKED.search(asked):
+        # "Welke onderzoeken kan ik hem laten zien?" after a story about the
+        # doctor: it asks for the article's sources, not for a decision
+        return False
     # "why do I need magnesium when I take vitamin D?" asks for a reason
     why = asks_why(asked)
     decide = bool(_DECIDE.search(asked)) and not why
