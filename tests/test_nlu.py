@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from typing import Dict, List
 
 import numpy as np
 import pytest
@@ -62,6 +63,16 @@ def training_lists():
 @pytest.fixture(scope="module")
 def model() -> TopicModel:
     return TopicModel(ModelSettings(calibration_folds=3)).fit(*training_lists())
+
+
+def fit_with(extra: Dict[str, List[str]], **settings: object) -> TopicModel:
+    """Fits a small model on the training data plus ``extra`` examples."""
+    texts, labels = training_lists()
+    for label, examples in extra.items():
+        texts += examples
+        labels += [label] * len(examples)
+    model = TopicModel(ModelSettings(calibration_folds=3, **settings))
+    return model.fit(texts, labels)
 
 
 # ------------------------------------------------------------------ cleaning
@@ -350,26 +361,6 @@ def test_gated_a_clear_question_decides_over_the_story(gated):
     )
 
 
-def test_a_request_for_help_after_a_forwarded_question_does_not_decide():
-    texts, labels = training_lists()
-    extra = {"hulp": ["kun je dat uitleggen?", "weet jij dat?", "kun je helpen?"] * 2}
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    gated = TopicModel(ModelSettings(calibration_folds=3, question_mix="gated"))
-    gated.fit(texts, labels)
-    assert gated.rank("kun je dat uitleggen?")[0][0] == "hulp"
-    forwarded = (
-        "Fwd: vraag van mijn zus\n> Welk eten bevat veel vitamine D?\n"
-        "Kun je dat uitleggen?"
-    )
-    # the forwarded question decides, not the request to explain it
-    assert gated.rank(clean(forwarded))[0][0] in {
-        "vitamine_d_voeding",
-        "magnesium_voeding",
-    }
-
-
 def test_gated_a_vague_question_leaves_the_whole_message_in_charge(gated):
     story = (
         "Mijn moeder van 80 komt bijna niet meer buiten en zit de hele winter "
@@ -618,15 +609,11 @@ def test_the_advice_rules_floor_is_what_the_context_treats_as_sure():
 
 
 def test_thanks_with_a_goodbye_is_a_goodbye_and_a_thumbs_up_is_thanks():
-    texts, labels = training_lists()
     extra = {
         "bedankt": ["bedankt", "dank je wel", "top, thanks", "super, dank"],
         "afscheid": ["doei", "tot ziens", "fijne dag", "dag hoor"],
     }
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    model = fit_with(extra)
     assert model.rank("ok bedankt, doeg")[0][0] == "afscheid"
     assert model.rank("super bedankt")[0][0] == "bedankt"
     # thanks, then what the visitor will do: thanks, not the doctor topic
@@ -639,15 +626,11 @@ def test_thanks_with_a_goodbye_is_a_goodbye_and_a_thumbs_up_is_thanks():
 
 
 def test_asking_what_it_knows_about_a_nutrient_is_a_question_about_it():
-    texts, labels = training_lists()
     extra = {
         "hulp": ["wat weet je", "wat kun je", "wat weet jij allemaal", "help"],
         "vitamine_k2": ["waarom k2 bij d3", "wat doet vitamine k2", "k2 en calcium"],
     }
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    model = fit_with(extra)
     assert model.rank("wat weet je allemaal?")[0][0] == "hulp"
     ranking = model.rank("wat weet je over vitamine k2?")
     assert ranking[0][0] in CONTENT_TOPIC_IDS
@@ -667,32 +650,40 @@ def test_a_statement_after_nu_is_no_question():
     assert [p.question for p in parts] == [False, True]
 
 
-def test_a_question_that_leans_on_the_story_does_not_decide_alone():
-    texts, labels = training_lists()
-    extra = {"meer": ["hoe zit dat precies?", "vertel meer", "hoe zit dat dan?"] * 2}
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    gated = TopicModel(ModelSettings(calibration_folds=3, question_mix="gated"))
-    gated.fit(texts, labels)
-    assert gated.rank("hoe zit dat precies?")[0][0] == "meer"
-    story = (
-        "Ik las dat je vitamine D in de zon aanmaakt als je lang genoeg in de zon"
-        " zit. Hoe zit dat precies?"
-    )
-    assert gated.rank(story)[0][0] == "vitamine_d_zonlicht"
+@pytest.mark.parametrize(
+    ("intent", "examples", "story", "expected"),
+    [
+        (
+            "meer",
+            ["hoe zit dat precies?", "vertel meer", "hoe zit dat dan?"],
+            "Ik las dat je vitamine D in de zon aanmaakt als je lang genoeg in de"
+            " zon zit. Hoe zit dat precies?",
+            {"vitamine_d_zonlicht"},
+        ),
+        # a request for help after a forwarded question leans on it too
+        (
+            "hulp",
+            ["kun je dat uitleggen?", "weet jij dat?", "kun je helpen?"],
+            "Fwd: vraag van mijn zus\n> Welk eten bevat veel vitamine D?\n"
+            "Kun je dat uitleggen?",
+            {"vitamine_d_voeding", "magnesium_voeding"},
+        ),
+    ],
+)
+def test_a_question_that_leans_on_the_rest_does_not_decide_alone(
+    intent, examples, story, expected
+):
+    gated = fit_with({intent: examples * 2}, question_mix="gated")
+    assert gated.rank(examples[0])[0][0] == intent
+    assert gated.rank(clean(story))[0][0] in expected
 
 
 def test_what_follows_a_greeting_or_thanks_decides_when_it_asks_something():
-    texts, labels = training_lists()
     extra = {
         "hulp": ["wat kan je allemaal", "wat kun je", "waarmee kun je helpen"] * 2,
         "bedankt": ["bedankt", "dank je wel", "top, thanks", "ok bedankt"],
     }
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    model = fit_with(extra)
     assert without_pleasantry("uhm hallo?? ja dus.. wat kan je") == "wat kan je"
     assert without_pleasantry("hoi") == ""
     assert model.rank("hoi hoi hallo allemaal, wat kun je?")[0][0] == "hulp"
@@ -738,16 +729,12 @@ def test_a_why_question_is_no_decision():
 
 
 def test_a_thank_you_and_a_shop_question_are_raised_to_the_floor():
-    texts, labels = training_lists()
     extra = {
         "bedankt": ["bedankt", "dank je wel", "top, thanks"],
         "medewerker": ["ik wil een medewerker", "klantenservice graag", "een mens"],
         "meer": ["laat maar zien", "vertel maar", "ok vertel"],
     }
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    model = fit_with(extra)
     assert model.rank("ok laat maar, bedankt")[0] == ("bedankt", pytest.approx(0.9))
     ranking = model.rank("Waar bestel ik magnesium en wat kost de verzending?")
     assert ranking[0] == ("medewerker", pytest.approx(0.9))
@@ -791,12 +778,8 @@ def test_whether_food_suffices_is_a_general_question():
 
 
 def test_a_no_that_opens_a_question_lets_the_question_decide():
-    texts, labels = training_lists()
     extra = {"ontkennen": ["nee", "nee hoor", "nee dank je", "nee laat maar"] * 2}
-    for label, examples in extra.items():
-        texts += examples
-        labels += [label] * len(examples)
-    model = TopicModel(ModelSettings(calibration_folds=3)).fit(texts, labels)
+    model = fit_with(extra)
     assert model.rank("nee hoor")[0][0] == "ontkennen"
     assert model.rank("nee hoor, nee laat maar, zit magnesium in noten?")[0][0] == (
         "magnesium_voeding"
