@@ -47,14 +47,14 @@ _ROLE_PREFIX = re.compile(
     r"^\s*(?:\[(?:inst|/inst|user|system|assistant)\]|<\|?\w+\|?>)?\s*"
     r"(?:user|gebruiker|klant|bezoeker|vraag|question|q|human|mens|ik|me|"
     r"system|systeem|assistant|assistent|bot|chatbot|ai|prompt|input|bericht|"
-    r"message|onderwerp|subject|re|fw|fwd)\s*(?:\(\w+\))?\s*[:>]+\s*",
+    r"message|onderwerp|subject)\s*(?:\(\w+\))?\s*[:>]+\s*",
     re.IGNORECASE | re.MULTILINE,
 )
 #: Mail forwarding and reply clutter: "Fwd: RE: RE:" at the start of a line,
 #: "----- Doorgestuurd bericht -----" banners and "---" separators (a
 #: separator ends a sentence).
 _MAIL_PREFIXES = re.compile(
-    r"^\s*(?:(?:fwd?|re|aw|antw|tr)\s*:\s*)+", re.IGNORECASE | re.MULTILINE
+    r"^\s*(?:(?:fwd?|re|aw|antw|tr)\s*[:>]+\s*)+", re.IGNORECASE | re.MULTILINE
 )
 _MAIL_BANNER = re.compile(
     r"-{2,}\s*(?:doorgestuurd bericht|oorspronkelijk bericht|forwarded message"
@@ -311,12 +311,12 @@ _DOSE_REQUEST = re.compile(
 )
 
 
+#: A dose, as a noun ("welke dosis?", "een hoge dosering", "what dose?").
+_DOSE_NOUN = r"(?:dosis|dosissen|dosering\w*|dose|doses|dosage)"
 #: The word "dose" itself: a request when a question sentence says it ("welke
 #: dosis?"), not when the story around a general question does ("Mijn zus
 #: slikt hoge doses. Kan vitamine D een magnesiumtekort geven?").
-_DOSE_WORD = re.compile(
-    r"\b(?:dosis|dosissen|dosering\w*|doseren|dose|doses|dosage)\b", re.IGNORECASE
-)
+_DOSE_WORD = re.compile(rf"\b(?:{_DOSE_NOUN}|doseren)\b", re.IGNORECASE)
 
 
 #: "een hoge dosis", "flinke doses": an amount as part of a general question
@@ -324,13 +324,13 @@ _DOSE_WORD = re.compile(
 #: request for one ("welke dosis?", "mijn dosis?").
 _QUALIFIED_DOSE = re.compile(
     r"\b(?:(?:zeer|heel|hele|erg) )?(?:hoge|hoog|lage|laag|flinke|grote|kleine"
-    r"|high|low|large|big)\s+(?:dosis|dosissen|dosering\w*|dose|doses|dosage)\b",
+    rf"|high|low|large|big)\s+{_DOSE_NOUN}\b",
     re.IGNORECASE,
 )
 #: "welke hoge dosis?", "mijn lage dosis?": asked for all the same.
 _ASKED_DOSE = re.compile(
     r"\b(?:welke?|mijn|m'n|mn|jouw|uw|which|what|my|your)\s+(?:\w+\s+){0,3}?"
-    r"(?:dosis|dosissen|dosering\w*|dose|doses|dosage)\b",
+    rf"{_DOSE_NOUN}\b",
     re.IGNORECASE,
 )
 
