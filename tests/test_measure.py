@@ -212,6 +212,20 @@ def test_choose_rule_trades_wrong_answers_against_correct_ones():
     assert free.threshold == -math.inf
 
 
+def test_the_chosen_rule_never_answers_a_tie():
+    # a tie is how the bot's model marks a topic its second opinion disputes
+    rankings = [
+        [("vitamine_k2", 0.9), ("bronnen", 0.05)],
+        [("vitamine_k2", 0.6), ("bronnen", 0.3)],
+        [("bronnen", 0.45), ("vitamine_k2", 0.45)],  # tied: would be wrong
+    ]
+    expected = ["vitamine_k2", "vitamine_k2", "vitamine_k2"]
+    rule, candidates = tt.choose_rule(rankings, expected, cost=0.0)
+    assert min(c["ambiguity"] for c in candidates) == tt.MIN_AMBIGUITY > 0
+    assert rule.decide(rankings[2]) is None
+    assert rule.decide(rankings[0]) == "vitamine_k2"
+
+
 #: Ten toy examples of two intents for the cross-validation helpers.
 TOY_TEXTS = [f"tekst {i}" for i in range(10)]
 TOY_LABELS = ["a", "b"] * 5

@@ -17,7 +17,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from faq.content import CONTENT_TOPIC_IDS
 from server.nlu.components import FaqIntentClassifier, shortened
-from server.nlu.model import MODEL_FILE, ModelError, ModelSettings, TopicModel
+from server.nlu.model import (
+    CHECK_FILE,
+    MODEL_FILE,
+    ModelError,
+    ModelSettings,
+    TopicModel,
+)
 from server.nlu.text import (
     asks_customer_service,
     asks_for_dose,
@@ -515,6 +521,21 @@ def test_untrained_component_leaves_messages_alone(tmp_path):
     assert message.get("intent") is None
 
 
+def test_the_training_cache_key_follows_the_models_code(tmp_path, monkeypatch):
+    import shutil
+
+    import server.nlu.components as components
+
+    code = tmp_path / "nlu"
+    shutil.copytree(components.CODE_DIR, code)
+    monkeypatch.setattr(components, "CODE_DIR", code)
+    before = FaqIntentClassifier.fingerprint_addon({})
+    assert before == FaqIntentClassifier.fingerprint_addon({"c": 0.5})
+    model_code = code / "model.py"
+    model_code.write_text(model_code.read_text() + "\n# changed\n")
+    assert FaqIntentClassifier.fingerprint_addon({}) != before
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -523,6 +544,8 @@ def test_untrained_component_leaves_messages_alone(tmp_path):
         {"c": 0},
         {"char_min": 6},
         {"question_mix": "max"},
+        {"cross_char_max": 2},
+        {"cross_char_max": 12},
     ],
 )
 def test_component_rejects_bad_settings(bad):
@@ -643,6 +666,107 @@ def test_fast_probabilities_equal_scikit_learns(model):
         model.predict_proba(texts), model.pipeline.predict_proba(texts), rtol=1e-9
     )
     assert model._fast is not None
+
+
+# ------------------------------------------- cross n-grams and second opinion
+
+
+@pytest.fixture(scope="module")
+def checked() -> TopicModel:
+    settings = ModelSettings(
+        calibration_folds=3, cross_char_max=6, agreement_check=True
+    )
+    return TopicModel(settings).fit(*training_lists())
+
+
+def test_the_cross_block_reads_across_word_boundaries(checked):
+    blocks = dict(checked.pipeline.named_steps["features"].transformer_list)
+    assert set(blocks) == {"chars", "words", "cross"}
+    vocabulary = blocks["cross"].vocabulary_
+    assert "e d" in vocabulary and "ne d" in vocabulary  # "vitamine d"
+    assert not any(" " in gram.strip() for gram in blocks["chars"].vocabulary_)
+    texts = ["hoi", "zonlicht in de winter", "noten en magnesium", "", "qwerty"]
+    np.testing.assert_allclose(
+        checked.predict_proba(texts), checked.pipeline.predict_proba(texts), rtol=1e-9
+    )
+
+
+class _Dissenter:
+    """A second opinion that always picks one intent (same classes and width)."""
+
+    def __init__(self, model: TopicModel, choice: str) -> None:
+        self.classes_ = model.check.classes_
+        self.coef_ = model.check.coef_
+        self.choice = list(self.classes_).index(choice)
+
+    def decision_function(self, rows) -> np.ndarray:
+        assert rows.shape[1] == self.coef_.shape[1]
+        scores = np.zeros((rows.shape[0], len(self.classes_)))
+        scores[:, self.choice] = 1.0
+        return scores
+
+
+def test_a_disputed_content_topic_ties_with_the_second_opinion(checked):
+    text = "in welke voeding zit magnesium?"
+    own = checked.rank(text)
+    assert own[0][0] == "magnesium_voeding" and own[0][1] > own[1][1]
+    disputed = copy.copy(checked)
+    disputed.check = _Dissenter(checked, "vitamine_d_zonlicht")
+    ranking = disputed.rank(text)
+    assert {ranking[0][0], ranking[1][0]} == {
+        "magnesium_voeding",
+        "vitamine_d_zonlicht",
+    }
+    assert ranking[0][1] == pytest.approx(ranking[1][1])
+    assert sum(p for _, p in ranking) == pytest.approx(1.0)
+
+
+def test_the_second_opinion_leaves_agreement_and_conversation_alone(checked):
+    agreeing = copy.copy(checked)
+    agreeing.check = _Dissenter(checked, "magnesium_voeding")
+    text = "in welke voeding zit magnesium?"
+    np.testing.assert_allclose(
+        agreeing.probabilities(text), checked.probabilities(text)
+    )
+    # only content topics are disputed: a greeting stays a greeting
+    greeting = copy.copy(checked)
+    greeting.check = _Dissenter(checked, "magnesium_voeding")
+    assert greeting.rank("hallo allemaal")[0][0] == "groet"
+
+
+def test_a_question_sentence_the_second_opinion_shares_is_agreement(checked):
+    # the whole story reads as sunlight to the check, its question as food
+    story = "Ik zit veel binnen en kom weinig in de zon. Welk eten bevat magnesium?"
+    assert checked.rank(story)[0][0] == "magnesium_voeding"
+
+    class _ByQuestion(_Dissenter):
+        def decision_function(self, rows) -> np.ndarray:
+            scores = super().decision_function(rows)
+            food = list(self.classes_).index("magnesium_voeding")
+            scores[1:] = 0.0
+            scores[1:, food] = 1.0  # rows after the first: the question sentences
+            return scores
+
+    sentence_agrees = copy.copy(checked)
+    sentence_agrees.check = _ByQuestion(checked, "vitamine_d_zonlicht")
+    np.testing.assert_allclose(
+        sentence_agrees.probabilities(story), checked.probabilities(story)
+    )
+    nobody_agrees = copy.copy(checked)
+    nobody_agrees.check = _Dissenter(checked, "vitamine_d_zonlicht")
+    ranking = nobody_agrees.rank(story)
+    assert ranking[0][1] == pytest.approx(ranking[1][1])
+
+
+def test_the_second_opinion_travels_with_the_model(checked, tmp_path):
+    checked.save(tmp_path)
+    assert (tmp_path / CHECK_FILE).exists()
+    loaded = TopicModel.load(tmp_path)
+    texts = ["hoi", "zonlicht in de winter", "noten en magnesium?", "vitamine d"]
+    assert [loaded.rank(t) for t in texts] == [checked.rank(t) for t in texts]
+    (tmp_path / CHECK_FILE).unlink()
+    with pytest.raises(ModelError):
+        TopicModel.load(tmp_path)
 
 
 def test_a_statement_after_nu_is_no_question():

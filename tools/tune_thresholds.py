@@ -62,6 +62,9 @@ SEED = 42
 SEEDS = (42, 43, 44, 45, 46)
 THRESHOLD_QUANTILES = np.linspace(0.0, 0.6, 61)
 AMBIGUITY_QUANTILES = np.linspace(0.0, 0.4, 41)
+#: The smallest ambiguity: two topics with the same score are always too
+#: close to call (the bot ties a topic its second opinion disputes).
+MIN_AMBIGUITY = 0.0001
 CLASSIFIER_NAME = "server.nlu.components.FaqIntentClassifier"
 CONTENT = frozenset(CONTENT_TOPIC_IDS)
 
@@ -135,7 +138,7 @@ def choose_rule(
         | {round(float(q), 4) for q in np.quantile(tops, THRESHOLD_QUANTILES)}
     )
     ambiguities = sorted(
-        {0.0}
+        {MIN_AMBIGUITY}
         | {
             round(float(q), 4)
             for q in np.quantile(finite_gaps, AMBIGUITY_QUANTILES)

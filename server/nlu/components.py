@@ -14,8 +14,10 @@ travels inside ``models/faq.tar.gz``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, fields
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 #: Intents listed in ``intent_ranking`` (the fallback's buttons need a few).
 RANKING_LENGTH_KEY = "ranking_length"
+#: The model's code: a trained model in Rasa's cache is reused only while
+#: these files are unchanged (:meth:`FaqIntentClassifier.fingerprint_addon`).
+CODE_DIR = Path(__file__).resolve().parent
 #: Content topics the ranking always holds, after the first ``ranking_length``
 #: intents: the staff lookup shows three, the fallback offers two.
 MIN_CONTENT_TOPICS = 3
@@ -55,6 +60,19 @@ class FaqIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         """Returns the default config: the model settings and the ranking length."""
         return {**asdict(ModelSettings()), RANKING_LENGTH_KEY: 10}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Returns a digest of the model's code for Rasa's training cache.
+
+        Rasa keys a cached component on its config and training data only, so
+        after a change to the features or rules in ``server/nlu`` it would
+        reuse a model trained by the old code.
+        """
+        digest = hashlib.sha256()
+        for path in sorted(CODE_DIR.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -114,6 +132,8 @@ class FaqIntentClassifier(GraphComponent, IntentClassifier):
             raise ValueError("c moet groter dan 0 zijn")
         if not 0 < float(merged["dose_confidence"]) <= 1:
             raise ValueError("dose_confidence moet tussen 0 en 1 liggen")
+        if int(merged["cross_char_max"]) not in (0, *range(3, 9)):
+            raise ValueError("cross_char_max moet 0 (uit) of 3 tot en met 8 zijn")
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the model on the intent examples and persists it."""

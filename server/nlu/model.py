@@ -7,7 +7,9 @@ experiments) use it directly, so every figure is measured on the same code.
 - Features: TF-IDF of character n-grams inside word boundaries (2-5: Dutch
   compounds such as "magnesiumtekort" share n-grams with "magnesium" and
   "tekort", and a typo changes only a few n-grams) plus TF-IDF of word uni-
-  and bigrams, both with sublinear term frequency.
+  and bigrams, both with sublinear term frequency; optionally character
+  n-grams across word boundaries (``cross_char_max``), which see the order
+  of the two nutrients ("d verhoogt" against "magnesium activeert").
 - Classifier: ``LinearSVC`` whose scores are calibrated per intent with
   Platt scaling (``CalibratedClassifierCV``, sigmoid, fitted on
   cross-validated scores) and normalised, so a confidence of 0.6 means about
@@ -27,6 +29,11 @@ experiments) use it directly, so every figure is measured on the same code.
   nutrients only (:func:`server.nlu.text.names_only_other_nutrients`,
   "vitamine B12") is off-domain, because it differs from a vitamin D
   question by a few characters.
+- A second opinion (``agreement_check``): a plain LinearSVC on the same
+  character and word n-grams, without calibration or rules, reads the
+  whole message and its question sentences. A content topic it does not
+  choose anywhere is tied with its choice, so the fallback asks which of the
+  two was meant instead of answering one of them.
 - Rules of rounds 6–8 (``docs/nlu-experiments.md``), each raising one intent
   the same way: thanks with a goodbye is a goodbye, a bare thank-you is
   thanks, an order/delivery/account question is customer service, and a
@@ -45,10 +52,10 @@ import re
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -102,6 +109,8 @@ REST_CONFIDENCE = 0.5
 HELP_INTENT = "hulp"
 MODEL_FILE = "intent_model.skops"
 SETTINGS_FILE = "intent_model.json"
+#: The second opinion of ``agreement_check``, beside the model.
+CHECK_FILE = "intent_check.skops"
 #: Types a saved model may contain besides skops' defaults; anything else in
 #: a model file is refused when loading (no arbitrary objects are unpickled).
 TRUSTED_TYPES = (
@@ -148,6 +157,15 @@ class ModelSettings:
     #: (a situation with a should-I question, a diagnosis, "wat raad je mij
     #: aan?": :func:`server.nlu.text.asks_personal_advice`).
     advice_rule: bool = True
+    #: Longest character n-gram ACROSS word boundaries, from 3, as a third
+    #: feature block ("d verhoogt", "mg bij d"): the order of the two
+    #: nutrients tells the relation topics apart (0 = no such block).
+    cross_char_max: int = 0
+    #: Whether a content answer needs a second opinion: a plain LinearSVC on
+    #: the character and word n-grams (the baseline's model) must agree with
+    #: the whole message or one of its question sentences; where it does
+    #: not, the two topics are tied, so the fallback asks which was meant.
+    agreement_check: bool = False
 
 
 class TopicModel:
@@ -161,34 +179,47 @@ class TopicModel:
         """
         self.settings = settings or ModelSettings()
         self.pipeline: Optional[Pipeline] = None
+        #: The second opinion of ``agreement_check`` (None when off).
+        self.check: Optional[LinearSVC] = None
         self.classes: List[str] = []
         self._fast: Optional[tuple] = None
+        self._last: Optional[Tuple[Tuple[str, ...], csr_matrix]] = None
 
     # ----------------------------------------------------------- training
 
-    def _features(self) -> FeatureUnion:
+    def _features(self, cross: bool = True) -> FeatureUnion:
         s = self.settings
-        return FeatureUnion(
-            [
+        blocks = [
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(s.char_min, s.char_max),
+                    sublinear_tf=True,
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, s.word_max),
+                    sublinear_tf=True,
+                    token_pattern=TOKEN_PATTERN,
+                ),
+            ),
+        ]
+        if cross and s.cross_char_max >= 3:
+            blocks.append(
                 (
-                    "chars",
+                    "cross",
                     TfidfVectorizer(
-                        analyzer="char_wb",
-                        ngram_range=(s.char_min, s.char_max),
+                        analyzer="char",
+                        ngram_range=(3, s.cross_char_max),
                         sublinear_tf=True,
                     ),
-                ),
-                (
-                    "words",
-                    TfidfVectorizer(
-                        analyzer="word",
-                        ngram_range=(1, s.word_max),
-                        sublinear_tf=True,
-                        token_pattern=TOKEN_PATTERN,
-                    ),
-                ),
-            ]
-        )
+                )
+            )
+        return FeatureUnion(blocks)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TopicModel":
         """Fits the model on training texts and their intents.
@@ -225,9 +256,16 @@ class TopicModel:
         self.pipeline = Pipeline(
             [("features", self._features()), ("classifier", classifier)]
         )
-        self.pipeline.fit([clean(t) or t for t in texts], y)
+        cleaned = [clean(t) or t for t in texts]
+        self.pipeline.fit(cleaned, y)
         self.classes = [str(c) for c in self.pipeline.classes_]
         self._fast = None
+        self._last = None
+        self.check = None
+        if self.settings.agreement_check:
+            shared = self._shared_width()
+            self.check = LinearSVC(C=1.0, random_state=self.settings.random_seed)
+            self.check.fit(self.features(cleaned)[:, :shared], y)
         return self
 
     # --------------------------------------------------------- prediction
@@ -249,9 +287,8 @@ class TopicModel:
         fast = self._fast or self._compile()
         if fast is None:
             return pipeline.predict_proba(list(texts))
-        vectorizers, weights, bias, slopes, offsets = fast
-        features = hstack([v.transform(list(texts)) for v in vectorizers]).tocsr()
-        scores = np.asarray(features @ weights) + bias
+        _, weights, bias, slopes, offsets = fast
+        scores = np.asarray(self.features(texts) @ weights) + bias
         proba = expit(-(slopes * scores + offsets))
         total = proba.sum(axis=1, keepdims=True)
         uniform = np.full_like(proba, 1.0 / proba.shape[1])
@@ -259,11 +296,38 @@ class TopicModel:
         proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
+    def features(self, texts: Sequence[str]) -> csr_matrix:
+        """Returns the TF-IDF rows of texts, as the pipeline's features step.
+
+        With the compiled blocks (:meth:`_compile`) they are counted here
+        directly, without scikit-learn's per-call checks; the rows of the last
+        call are kept, since the second opinion reads the same texts.
+        """
+        key = tuple(texts)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        fast = self._fast or self._compile()
+        if fast is None:
+            pipeline = self._require_fitted()
+            rows = csr_matrix(pipeline.named_steps["features"].transform(list(key)))
+        else:
+            rows = _tfidf_rows(fast[0], key)
+        self._last = (key, rows)
+        return rows
+
+    def _shared_width(self) -> int:
+        """Returns the number of feature columns before the ``cross`` block."""
+        union = self._require_fitted().named_steps["features"]
+        return sum(
+            len(v.vocabulary_) for name, v in union.transformer_list if name != "cross"
+        )
+
     def _compile(self) -> Optional[tuple]:
         """Extracts the arrays of the fitted pipeline for :meth:`predict_proba`.
 
         Returns None (use the pipeline itself) for anything but the
-        multi-class calibrated LinearSVC this model builds.
+        multi-class calibrated LinearSVC on sublinear, l2-normalised TF-IDF
+        blocks this model builds.
         """
         pipeline = self._require_fitted()
         calibrated = pipeline.named_steps["classifier"]
@@ -276,8 +340,17 @@ class TopicModel:
         if order != list(calibrated.classes_) or member.method != "sigmoid":
             return None
         vectorizers = [t for _, t in pipeline.named_steps["features"].transformer_list]
+        if not all(
+            v.sublinear_tf and v.use_idf and v.norm == "l2" and not v.binary
+            for v in vectorizers
+        ):
+            return None
+        blocks, offset = [], 0
+        for v in vectorizers:
+            blocks.append((v.build_analyzer(), v.vocabulary_, v.idf_, offset))
+            offset += len(v.vocabulary_)
         self._fast = (
-            vectorizers,
+            (blocks, offset),
             np.asarray(svm.coef_.T),
             np.asarray(svm.intercept_),
             np.array([c.a_ for c in member.calibrators]),
@@ -324,7 +397,29 @@ class TopicModel:
             probs = self._past_pleasantry(cleaned, probs)
             top = self.classes[int(probs.argmax())]
         if top == HELP_INTENT and names_own_nutrient(cleaned):
-            return self._subject_over_help(probs)
+            probs = self._subject_over_help(probs)
+        return self._second_opinion(cleaned, probs)
+
+    def _second_opinion(self, cleaned: str, probs: np.ndarray) -> np.ndarray:
+        """Ties a content topic with the check's topic when they disagree.
+
+        The plain SVM of ``agreement_check`` reads the whole message and each
+        question sentence; when none of its choices is the content topic on
+        top, both topics get their mean probability, so the ``FallbackClassifier``
+        (ambiguity above zero) asks which of the two was meant.
+        """
+        top = int(probs.argmax())
+        if self.check is None or self.classes[top] not in CONTENT_TOPIC_IDS:
+            return probs
+        texts = self._scored_texts(cleaned)
+        shared = self.features(texts)[:, : self.check.coef_.shape[1]]
+        scores = np.atleast_2d(self.check.decision_function(shared))
+        chosen = [str(self.check.classes_[i]) for i in scores.argmax(axis=1)]
+        if self.classes[top] in chosen:
+            return probs
+        other = self.classes.index(chosen[0])
+        probs = probs.copy()
+        probs[[top, other]] = (probs[top] + probs[other]) / 2
         return probs
 
     def _past_pleasantry(self, cleaned: str, probs: np.ndarray) -> np.ndarray:
@@ -384,14 +479,21 @@ class TopicModel:
         probs[index] = floor
         return probs
 
-    def _weighted(self, cleaned: str) -> np.ndarray:
-        """Scores a cleaned message as a whole and by its question sentences."""
+    def _scored_texts(self, cleaned: str) -> List[str]:
+        """Returns the whole message and, when they count, its question sentences."""
         parts = sentences(cleaned)
         questions = [p.text for p in parts if p.question]
+        if len(parts) < 2 or not questions or self.settings.question_weight <= 0:
+            return [cleaned]
+        return [cleaned, *questions]
+
+    def _weighted(self, cleaned: str) -> np.ndarray:
+        """Scores a cleaned message as a whole and by its question sentences."""
+        texts = self._scored_texts(cleaned)
+        if len(texts) == 1:
+            return self.predict_proba(texts)[0]
         weight = self.settings.question_weight
-        if len(parts) < 2 or not questions or weight <= 0:
-            return self.predict_proba([cleaned])[0]
-        rows = self.predict_proba([cleaned, *questions])
+        rows = self.predict_proba(texts)
         whole, asked = rows[0], rows[1:]
         if self.settings.question_mix == "gated":
             # "Hoe zit dat precies?" after a story leans on the story: such a
@@ -430,6 +532,8 @@ class TopicModel:
         pipeline = self._require_fitted()
         directory.mkdir(parents=True, exist_ok=True)
         sio.dump(pipeline, directory / MODEL_FILE)
+        if self.check is not None:
+            sio.dump(self.check, directory / CHECK_FILE)
         (directory / SETTINGS_FILE).write_text(
             json.dumps({"settings": asdict(self.settings), "classes": self.classes}),
             encoding="utf-8",
@@ -440,22 +544,64 @@ class TopicModel:
         """Reads a model written by :meth:`save`.
 
         Raises:
-            ModelError: When the files are missing or the model file holds a
+            ModelError: When the files are missing or a model file holds a
                 type outside :data:`TRUSTED_TYPES`.
         """
-        import skops.io as sio
-
-        model_file = directory / MODEL_FILE
         try:
             meta: Dict = json.loads((directory / SETTINGS_FILE).read_text("utf-8"))
-            untrusted = sio.get_untrusted_types(file=model_file)
-            unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
-            if unexpected:
-                raise ModelError(f"intentmodel bevat onverwachte typen: {unexpected}")
-            pipeline = sio.load(model_file, trusted=list(untrusted))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            model = cls(ModelSettings(**meta["settings"]))
+            model.pipeline = _load_trusted(directory / MODEL_FILE)
+            if model.settings.agreement_check:
+                model.check = _load_trusted(directory / CHECK_FILE)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
             raise ModelError(f"intentmodel niet leesbaar: {error}") from None
-        model = cls(ModelSettings(**meta["settings"]))
-        model.pipeline = pipeline
         model.classes = [str(c) for c in meta["classes"]]
         return model
+
+
+def _load_trusted(model_file: Path) -> Any:
+    """Loads one skops file, refusing types outside :data:`TRUSTED_TYPES`."""
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=model_file)
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelError(f"intentmodel bevat onverwachte typen: {unexpected}")
+    return sio.load(model_file, trusted=list(untrusted))
+
+
+def _tfidf_rows(compiled: tuple, texts: Sequence[str]) -> csr_matrix:
+    """Counts the compiled TF-IDF blocks of texts (sublinear tf, idf, l2 per block).
+
+    Args:
+        compiled: ``(blocks, width)``; a block is (analyzer, vocabulary, idf,
+            first column), from the fitted ``TfidfVectorizer``'s public
+            ``build_analyzer()``, ``vocabulary_`` and ``idf_``.
+        texts: The texts, one row each.
+    """
+    blocks, width = compiled
+    rows: List[int] = []
+    columns: List[np.ndarray] = []
+    values: List[np.ndarray] = []
+    for row, text in enumerate(texts):
+        for analyzer, vocabulary, idf, offset in blocks:
+            counts: Dict[int, int] = {}
+            for gram in analyzer(text):
+                index = vocabulary.get(gram)
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+            if not counts:
+                continue
+            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+            weight = (np.log(tf) + 1.0) * idf[index]
+            weight /= np.sqrt(weight @ weight)
+            rows.extend([row] * len(index))
+            columns.append(index + offset)
+            values.append(weight)
+    if not values:
+        return csr_matrix((len(texts), width))
+    return csr_matrix(
+        (np.concatenate(values), (rows, np.concatenate(columns))),
+        shape=(len(texts), width),
+    )
