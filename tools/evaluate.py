@@ -295,7 +295,7 @@ SETS: Tuple[EvalSet, ...] = (
             BLIND / f"set_{x}.yml",
             True,
         )
-        for x in (*"bcdefhijklmnopqrstuvxz", "aa")
+        for x in (*"bcdefhijklmnopqrstuvxz", "aa", "ab")
     ),
 )
 
