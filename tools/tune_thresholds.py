@@ -16,7 +16,9 @@ the same cost:
    (``tests/heldout``, ``tests/blind``) are never used.
 2. Candidate thresholds are quantiles (0-60 %) of the system's own top
    scores and candidate ambiguities quantiles (0-40 %) of its top-two gaps,
-   so the same grid fits calibrated confidences and SVM margins alike.
+   so the same grid fits calibrated confidences and SVM margins alike. The
+   smallest ambiguity is ``MIN_AMBIGUITY`` (0.0001), not 0: a tie is never
+   answered (the bot's model ties a topic its second opinion disputes).
 3. The rule maximises ``correct - COST x wrong``: correct = the top intent
    is the expected one and accepted; wrong = an accepted CONTENT topic that
    was not expected (also for off-domain or personal-advice messages); a

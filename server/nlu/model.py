@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -585,11 +586,8 @@ def _tfidf_rows(compiled: tuple, texts: Sequence[str]) -> csr_matrix:
     values: List[np.ndarray] = []
     for row, text in enumerate(texts):
         for analyzer, vocabulary, idf, offset in blocks:
-            counts: Dict[int, int] = {}
-            for gram in analyzer(text):
-                index = vocabulary.get(gram)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
+            grams = (vocabulary.get(gram) for gram in analyzer(text))
+            counts = Counter(index for index in grams if index is not None)
             if not counts:
                 continue
             index = np.fromiter(counts, dtype=np.int64, count=len(counts))
