@@ -631,6 +631,19 @@ def test_the_advice_rules_floor_is_what_the_context_treats_as_sure():
     assert classifier.get("dose_confidence", 0.9) >= SURE_REFUSAL_CONFIDENCE
 
 
+def test_a_disputed_topic_falls_back_with_the_configured_ambiguity():
+    # the second opinion marks a disputed topic by a tie; only an ambiguity
+    # above zero makes Rasa's FallbackClassifier ask instead of answering
+    import yaml
+
+    from faq.settings import PROJECT_DIR
+
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text(encoding="utf-8"))
+    by_name = {c["name"].rsplit(".", 1)[-1]: c for c in config["pipeline"]}
+    if by_name["FaqIntentClassifier"].get("agreement_check", False):
+        assert by_name["FallbackClassifier"]["ambiguity_threshold"] > 0
+
+
 def test_thanks_with_a_goodbye_is_a_goodbye_and_a_thumbs_up_is_thanks():
     extra = {
         "bedankt": ["bedankt", "dank je wel", "top, thanks", "super, dank"],
