@@ -50,6 +50,11 @@ pytestmark = [
 #: Messages the current model does not understand, and the topic they ask
 #: about; the first that falls back is reviewed.
 CANDIDATES = [
+    (
+        "werkt die kalk-vitamine beter met dat spiermineraal",
+        "magnesium_activeert_vitamine_d",
+    ),
+    ("zonnebankje voor de d dan maar", "vitamine_d_zonlicht"),
     ("bruin worden onder de hoogtezon goed voor d", "vitamine_d_zonlicht"),
     ("vriendje zegt d zonder k is gevaarlijk", "vitamine_k2"),
     ("ik lees overal iets anders over die twee pillen", "samenwerking_mg_d"),
