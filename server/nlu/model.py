@@ -369,7 +369,8 @@ class TopicModel:
             One probability per class (in :attr:`classes` order), summing to 1.
         """
         cleaned = clean(text) or emoji_meaning(text) or text
-        probs = self._weighted(cleaned)
+        texts = self._scored_texts(cleaned)
+        probs = self._weighted(texts)
         advice = asks_personal_advice if self.settings.advice_rule else asks_for_dose
         if advice(cleaned):
             return self._at_least(probs, self.settings.dose_intent)
@@ -399,9 +400,9 @@ class TopicModel:
             top = self.classes[int(probs.argmax())]
         if top == HELP_INTENT and names_own_nutrient(cleaned):
             probs = self._subject_over_help(probs)
-        return self._second_opinion(cleaned, probs)
+        return self._second_opinion(texts, probs)
 
-    def _second_opinion(self, cleaned: str, probs: np.ndarray) -> np.ndarray:
+    def _second_opinion(self, texts: List[str], probs: np.ndarray) -> np.ndarray:
         """Ties a content topic with the check's topic when they disagree.
 
         The plain SVM of ``agreement_check`` reads the whole message and each
@@ -412,7 +413,6 @@ class TopicModel:
         top = int(probs.argmax())
         if self.check is None or self.classes[top] not in CONTENT_TOPIC_IDS:
             return probs
-        texts = self._scored_texts(cleaned)
         shared = self.features(texts)[:, : self.check.coef_.shape[1]]
         scores = np.atleast_2d(self.check.decision_function(shared))
         chosen = [str(self.check.classes_[i]) for i in scores.argmax(axis=1)]
@@ -433,7 +433,7 @@ class TopicModel:
         rest = without_pleasantry(cleaned)
         if rest == cleaned or len(re.findall(r"\w+", rest)) < MIN_REST_WORDS:
             return probs
-        rest_probs = self._weighted(rest)
+        rest_probs = self._weighted(self._scored_texts(rest))
         rest_top = self.classes[int(rest_probs.argmax())]
         if (
             rest_top in PLEASANTRY_INTENTS
@@ -488,9 +488,13 @@ class TopicModel:
             return [cleaned]
         return [cleaned, *questions]
 
-    def _weighted(self, cleaned: str) -> np.ndarray:
-        """Scores a cleaned message as a whole and by its question sentences."""
-        texts = self._scored_texts(cleaned)
+    def _weighted(self, texts: List[str]) -> np.ndarray:
+        """Scores a message as a whole and by its question sentences.
+
+        Args:
+            texts: The cleaned message, then the question sentences that
+                count (:meth:`_scored_texts`).
+        """
         if len(texts) == 1:
             return self.predict_proba(texts)[0]
         weight = self.settings.question_weight
